@@ -1,0 +1,269 @@
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare'
+import { HarnessError } from './errors.ts'
+import { FrontServer, type FrontMiddleware } from './internal/front.ts'
+import { buildWorker, readWorkerConfig, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
+import { parseEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.ts'
+import { PLUGINS } from './plugins/index.ts'
+import type { OutboundHandler, PluginContext, PluginInstance } from './plugins/types.ts'
+import { Transcript } from './transcript.ts'
+
+/** A running emulator: the user's Worker under Miniflare behind a recording front door on loopback. */
+export interface Emulator {
+  /** Base URL of the front door, e.g. `http://127.0.0.1:8788`. */
+  readonly url: URL
+  /** The Worker as wrangler read it. */
+  readonly worker: WorkerConfig
+  /** How the Worker was built (time, cache hit). */
+  readonly build: BuildResult
+  /** Every event of every layer, in order. */
+  readonly transcript: Transcript
+  /** Errors the harness detected while serving (e.g. an unhandled upstream fetch). */
+  readonly errors: HarnessError[]
+  /** `fetch` through the front door; a relative URL is resolved against `url`. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /** The running Miniflare, for what the harness does not wrap yet. */
+  readonly miniflare: Miniflare
+  /** Restarts the runtime (workerd), keeping storage; the front door stays on its port. */
+  restart(): Promise<void>
+  /** Stops everything and removes temporary storage. Safe to call twice. */
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+const APP_WORKER_NAME_FALLBACK = 'worker'
+
+/**
+ * Starts a Worker from its wrangler config under Miniflare, built by wrangler, behind a front door
+ * on 127.0.0.1 that records the transcript.
+ * @example
+ * const emulator = await createEmulator({ config: 'server/wrangler.jsonc' })
+ * const res = await emulator.fetch('/health')
+ * await emulator.dispose()
+ */
+export async function createEmulator(input: EmulatorOptions): Promise<Emulator> {
+  const options = parseEmulatorOptions(input)
+  const progress = options.onProgress ?? (() => {})
+  const configPath = typeof options.config === 'string' ? options.config : await writeInlineConfig(options.config)
+  const worker = await readWorkerConfig(configPath, options.environment)
+  progress(`Building ${worker.name} with wrangler (${path.relative(process.cwd(), worker.configPath) || worker.configPath})`)
+  const build = await buildWorker(worker, options.environment)
+  progress(build.cached ? `Reused the previous build (inputs unchanged)` : `Built in ${Math.round(build.durationMs)} ms`)
+  assertWorkerShape(worker, await readFile(build.entry, 'utf8'))
+  const emulator = new EmulatorImpl(options, worker, build)
+  try {
+    await emulator.start()
+  } catch (error) {
+    await emulator.dispose()
+    throw error
+  }
+  progress(`Serving ${worker.name} at ${emulator.url.href}`)
+  return emulator
+}
+
+async function writeInlineConfig(config: Exclude<ResolvedEmulatorOptions['config'], string>): Promise<string> {
+  const { baseDir, ...rest } = config
+  const dir = path.resolve(baseDir, '.mcp-harness')
+  await mkdir(dir, { recursive: true })
+  const file = path.join(dir, `inline-${(config.name ?? 'worker').replace(/[^a-z0-9-]/gi, '_')}.wrangler.json`)
+  // Paths in an inline config are relative to baseDir; wrangler resolves them relative to the file.
+  const main = path.relative(dir, path.resolve(baseDir, rest.main))
+  await writeFile(file, JSON.stringify({ ...rest, main }, null, 2))
+  return file
+}
+
+/** Static checks on the built bundle that turn runtime riddles into named causes. */
+function assertWorkerShape(worker: WorkerConfig, bundle: string): void {
+  const usesMcpAgent = bundle.includes('cf-mcp-message') && /\bserveSSE\b/.test(bundle)
+  if (usesMcpAgent && worker.durableObjects.length === 0) {
+    // KI-12: production answers "Cannot read properties of undefined (reading 'idFromName')".
+    throw new HarnessError(
+      'ERR_CONFIG',
+      `Failed to start "${worker.name}": the Worker uses McpAgent but ${path.basename(worker.configPath)} binds no Durable Object (KI-12). Add "durable_objects": { "bindings": [{ "name": "MCP_OBJECT", "class_name": "<YourMcpAgentClass>" }] } and a matching "migrations" entry.`,
+    )
+  }
+}
+
+class EmulatorImpl implements Emulator {
+  readonly transcript = new Transcript()
+  readonly errors: HarnessError[] = []
+  readonly worker: WorkerConfig
+  readonly build: BuildResult
+  readonly #options: ResolvedEmulatorOptions
+  readonly #front: FrontServer
+  readonly #middlewares: FrontMiddleware[] = []
+  readonly #outbound: OutboundHandler[] = []
+  readonly #extraWorkers: (WorkerOptions & { name: string })[] = []
+  readonly #plugins: PluginInstance[] = []
+  #appPatch: Partial<WorkerOptions> = {}
+  #mf?: Miniflare
+  #persistDir?: string
+  #ownsPersistDir = false
+  #disposed = false
+
+  constructor(options: ResolvedEmulatorOptions, worker: WorkerConfig, build: BuildResult) {
+    this.#options = options
+    this.worker = worker
+    this.build = build
+    this.#front = new FrontServer({
+      host: options.host,
+      port: options.port,
+      transcript: this.transcript,
+      dispatch: (request) => this.miniflare.dispatchFetch(request.url, request as never) as unknown as Promise<Response>,
+      middlewares: () => this.#middlewares,
+    })
+  }
+
+  get url(): URL {
+    return this.#front.url
+  }
+
+  get miniflare(): Miniflare {
+    if (this.#disposed) throw new HarnessError('ERR_DISPOSED', 'Failed to use the emulator: it was disposed. Create a new one with createEmulator().')
+    if (!this.#mf) throw new HarnessError('ERR_START', 'The emulator runtime is not running yet.')
+    return this.#mf
+  }
+
+  get appWorkerName(): string {
+    return this.worker.name || APP_WORKER_NAME_FALLBACK
+  }
+
+  async start(): Promise<void> {
+    // 1. Persistence first, so restart() and crashes keep storage.  2. Plugins shape the runtime.
+    // 3. Front door listens (its URL is the origin the Worker sees).  4. Runtime starts.
+    if (this.#options.persistDir) {
+      this.#persistDir = path.resolve(this.#options.persistDir)
+      await mkdir(this.#persistDir, { recursive: true })
+    } else {
+      this.#persistDir = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-'))
+      this.#ownsPersistDir = true
+    }
+    const ctx: PluginContext = {
+      worker: this.worker,
+      appWorkerName: this.appWorkerName,
+      transcript: this.transcript,
+      patchAppWorker: (patch) => {
+        this.#appPatch = { ...this.#appPatch, ...patch }
+      },
+      addWorker: (workerOptions) => this.#extraWorkers.push(workerOptions),
+      addMiddleware: (middleware) => this.#middlewares.push(middleware),
+      addOutboundHandler: (handler) => this.#outbound.push(handler),
+      miniflare: () => this.miniflare,
+    }
+    const pluginOptions = this.#options as unknown as Record<string, unknown>
+    for (const plugin of PLUGINS) {
+      const instance = await plugin.setup(ctx, pluginOptions[plugin.name])
+      if (instance) this.#plugins.push(instance)
+    }
+    await this.#front.listen()
+    await this.#startRuntime()
+  }
+
+  #miniflareOptions(): MiniflareOptions {
+    const logLevel = this.#options.workerLog === 'silent' ? LogLevel.NONE : LogLevel.WARN
+    const app = {
+      ...this.worker.workerOptions,
+      name: this.appWorkerName,
+      modules: true,
+      scriptPath: this.build.entry,
+      modulesRoot: path.dirname(this.build.entry),
+      compatibilityDate: this.worker.compatibilityDate,
+      compatibilityFlags: this.worker.compatibilityFlags,
+      bindings: { ...(this.worker.workerOptions.bindings as Record<string, unknown> | undefined), ...this.#options.vars },
+      outboundService: (request: Request) => this.#handleOutbound(request),
+      ...this.#appPatch,
+    } as WorkerOptions
+    return {
+      host: '127.0.0.1',
+      port: 0,
+      cf: this.#options.cf,
+      defaultPersistRoot: this.#persistDir,
+      log: new Log(logLevel),
+      handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+        const forward = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
+          stream.on('data', (chunk: Buffer) => {
+            if (this.#options.workerLog === 'inherit') (name === 'stdout' ? process.stdout : process.stderr).write(chunk)
+            else if (this.#options.workerLog === 'transcript') {
+              for (const line of chunk.toString().split('\n')) if (line.trim()) this.transcript.record({ layer: 'harness', type: 'worker-log', stream: name, line })
+            }
+          })
+        }
+        forward(stdout, 'stdout')
+        forward(stderr, 'stderr')
+      },
+      workers: [app, ...this.#extraWorkers],
+    } as MiniflareOptions
+  }
+
+  async #startRuntime(): Promise<void> {
+    const mf = new Miniflare(this.#miniflareOptions())
+    try {
+      await mf.ready
+    } catch (error) {
+      await mf.dispose().catch(() => {})
+      throw explainStartFailure(this.worker, error)
+    }
+    this.#mf = mf
+    for (const plugin of this.#plugins) await plugin.afterStart?.(mf)
+  }
+
+  async #handleOutbound(request: Request): Promise<Response> {
+    for (const handler of this.#outbound) {
+      const response = await handler(request)
+      if (response) return response
+    }
+    // Nothing may reach the network: an unmocked upstream is a test failure, said loudly.
+    const error = new HarnessError(
+      'ERR_UNHANDLED_UPSTREAM',
+      `The Worker fetched ${request.method} ${request.url}, which no upstream mock handles. Add a handler for it (emulator option "upstream"), or stop the Worker from calling it.`,
+    )
+    this.errors.push(error)
+    this.transcript.record({ layer: 'upstream', type: 'unhandled', method: request.method, url: request.url })
+    return new Response(error.message, { status: 502, headers: { 'content-type': 'text/plain', 'x-mcp-harness-error': error.code } })
+  }
+
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (this.#disposed) return Promise.reject(new HarnessError('ERR_DISPOSED', 'Failed to fetch: the emulator was disposed.'))
+    if (input instanceof Request) return fetch(new Request(new URL(input.url, this.url), input), init)
+    return fetch(new URL(input, this.url), init)
+  }
+
+  async restart(): Promise<void> {
+    for (const plugin of this.#plugins) await plugin.beforeStop?.()
+    const old = this.#mf
+    this.#mf = undefined
+    await old?.dispose()
+    this.transcript.record({ layer: 'lifecycle', type: 'restarted' })
+    await this.#startRuntime()
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return
+    this.#disposed = true
+    for (const plugin of this.#plugins) await plugin.beforeStop?.()
+    await this.#front.close().catch(() => {})
+    await this.#mf?.dispose().catch(() => {})
+    this.#mf = undefined
+    if (this.#ownsPersistDir && this.#persistDir) await rm(this.#persistDir, { recursive: true, force: true })
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose()
+  }
+}
+
+/** Turns workerd's start failures into causes a user can act on. */
+function explainStartFailure(worker: WorkerConfig, error: unknown): HarnessError {
+  const message = String((error as Error)?.message ?? error)
+  const missingClass = worker.durableObjects.find((object) => !object.scriptName && message.includes(object.className))
+  if (missingClass && /export|not found|does not exist/i.test(message)) {
+    return new HarnessError(
+      'ERR_START',
+      `Failed to start "${worker.name}": the Worker module does not export the Durable Object class ${missingClass.className} (KI-01). Add \`export class ${missingClass.className} extends McpAgent { ... }\` (or re-export it) in ${worker.main}.`,
+      { cause: error },
+    )
+  }
+  return new HarnessError('ERR_START', `Failed to start "${worker.name}" under Miniflare: ${message}`, { cause: error })
+}

@@ -1,0 +1,34 @@
+/**
+ * The one error type of mcp-harness. Every failure the harness itself detects carries a code and a
+ * message that says what failed, why, and what to do.
+ * @example throw new HarnessError('ERR_CONFIG', 'Failed to read wrangler config "x.jsonc": file not found.')
+ */
+export type HarnessErrorCode =
+  | 'ERR_OPTIONS' // options failed schema validation
+  | 'ERR_CONFIG' // the wrangler config is missing, unreadable or incomplete
+  | 'ERR_BUILD' // wrangler could not build the Worker
+  | 'ERR_START' // the runtime (workerd via Miniflare) failed to start
+  | 'ERR_PORT_IN_USE' // the requested port is taken
+  | 'ERR_DISPOSED' // the emulator was used after dispose()
+  | 'ERR_UNHANDLED_UPSTREAM' // the Worker fetched an upstream URL with no mock
+  | 'ERR_UNKNOWN_SESSION' // a lifecycle control named a session the emulator never saw
+  | 'ERR_TARGET' // a scenario target could not be reached or started
+  | 'ERR_CONTROL' // a control-plane request was malformed or unauthorized
+  | 'ERR_CASSETTE' // a cassette is corrupt, of an unknown version, or cannot be written
+  | 'ERR_REPLAY_MISS' // no recorded interaction matched in replay mode
+  | 'ERR_REPLAY_MISMATCH' // a target answered differently than the cassette recorded
+  | 'ERR_UNSUPPORTED' // the operation is not possible in this configuration
+
+export class HarnessError extends Error {
+  override readonly name = 'HarnessError'
+  readonly code: HarnessErrorCode
+  constructor(code: HarnessErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`[mcp-harness] ${code}: ${message}`, options)
+    this.code = code
+  }
+}
+
+/** True when `error` is a HarnessError, optionally with the given code. */
+export function isHarnessError(error: unknown, code?: HarnessErrorCode): error is HarnessError {
+  return error instanceof HarnessError && (code === undefined || error.code === code)
+}

@@ -1,0 +1,241 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import { createParser } from 'eventsource-parser'
+import { HarnessError } from '../errors.ts'
+import { headersToRecord, type Transcript } from '../transcript.ts'
+
+/** What a front middleware sees of one client request. */
+export interface FrontContext {
+  exchange: number
+  request: Request
+  transcript: Transcript
+}
+
+/**
+ * A front middleware may answer a request itself (return a Response), or let it pass (return
+ * undefined), and may rewrite the Worker's response on its way out.
+ */
+export interface FrontMiddleware {
+  name: string
+  onRequest?(ctx: FrontContext): Response | undefined | Promise<Response | undefined>
+  onResponse?(ctx: FrontContext, response: Response): Response | Promise<Response>
+}
+
+export type Dispatch = (request: Request) => Promise<Response>
+
+export interface FrontOptions {
+  host: string
+  port: number
+  transcript: Transcript
+  dispatch: Dispatch
+  middlewares: () => FrontMiddleware[]
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
+/** Bodies larger than this are recorded as their size only. */
+const MAX_RECORDED_BODY = 1024 * 1024
+
+/** Parses a body for the transcript: JSON-RPC stays structured, other text stays text. */
+function bodyForTranscript(text: string, contentType: string | null): { body?: unknown; bodyText?: string } {
+  if (text.length === 0) return {}
+  if (text.length > MAX_RECORDED_BODY) return { bodyText: `[${text.length} bytes not recorded]` }
+  if (contentType?.includes('json') || /^\s*[[{]/.test(text)) {
+    try {
+      return { body: JSON.parse(text) }
+    } catch {
+      // Malformed JSON is recorded verbatim: it is often the point of the test.
+    }
+  }
+  return { bodyText: text }
+}
+
+/**
+ * The emulator's front door on 127.0.0.1: forwards each request to the Worker and records the client
+ * layer of the transcript, streaming SSE through as it arrives (each event recorded separately).
+ */
+export class FrontServer {
+  readonly #options: FrontOptions
+  readonly #server: http.Server
+  readonly #sockets = new Set<import('node:net').Socket>()
+  #url?: URL
+
+  constructor(options: FrontOptions) {
+    this.#options = options
+    this.#server = http.createServer((req, res) => {
+      this.#handle(req, res).catch((error) => {
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'text/plain' })
+          res.end(`[mcp-harness] Failed to forward ${req.method} ${req.url}: ${(error as Error).message}`)
+        } else {
+          res.destroy(error as Error)
+        }
+      })
+    })
+    // MCP streams stay open for minutes; Node's defaults would cut them.
+    this.#server.requestTimeout = 0
+    this.#server.headersTimeout = 60_000
+    this.#server.keepAliveTimeout = 5_000
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket)
+      socket.on('close', () => this.#sockets.delete(socket))
+    })
+  }
+
+  get url(): URL {
+    if (!this.#url) throw new HarnessError('ERR_START', 'The emulator front is not listening yet.')
+    return this.#url
+  }
+
+  async listen(): Promise<URL> {
+    const { host, port } = this.#options
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        this.#server.off('listening', onListening)
+        if (error.code === 'EADDRINUSE') {
+          reject(new HarnessError('ERR_PORT_IN_USE', `Failed to listen on ${host}:${port}: the port is in use. Pass another --port, or omit it to take a free one.`))
+        } else {
+          reject(new HarnessError('ERR_START', `Failed to listen on ${host}:${port}: ${error.message}`, { cause: error }))
+        }
+      }
+      const onListening = () => {
+        this.#server.off('error', onError)
+        resolve()
+      }
+      this.#server.once('error', onError)
+      this.#server.once('listening', onListening)
+      this.#server.listen(port, host)
+    })
+    const address = this.#server.address() as AddressInfo
+    this.#url = new URL(`http://${host}:${address.port}`)
+    return this.#url
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const { transcript } = this.#options
+    const exchange = transcript.nextExchange()
+    const url = new URL(req.url ?? '/', this.url)
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name) || name === 'host') continue
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+    }
+    const method = req.method ?? 'GET'
+    let bodyBuffer: Buffer | undefined
+    if (method !== 'GET' && method !== 'HEAD') {
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      bodyBuffer = Buffer.concat(chunks)
+    }
+    const abort = new AbortController()
+    // The client going away must reach the Worker as a cancelled request, as it does in production.
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort()
+    })
+    const request = new Request(url, { method, headers, body: bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined, signal: abort.signal })
+    transcript.record({
+      layer: 'client',
+      type: 'request',
+      exchange,
+      method,
+      path: url.pathname,
+      query: url.search,
+      headers: headersToRecord(headers),
+      ...bodyForTranscript(bodyBuffer?.toString('utf8') ?? '', headers.get('content-type')),
+    })
+    const ctx: FrontContext = { exchange, request, transcript }
+    const middlewares = this.#options.middlewares()
+    let response: Response | undefined
+    for (const middleware of middlewares) {
+      response = await middleware.onRequest?.(ctx)
+      if (response) break
+    }
+    if (!response) {
+      try {
+        response = await this.#options.dispatch(request)
+      } catch (error) {
+        if (abort.signal.aborted) {
+          transcript.record({ layer: 'client', type: 'end', exchange, reason: 'client-aborted' })
+          return
+        }
+        throw error
+      }
+      for (const middleware of [...middlewares].reverse()) {
+        if (middleware.onResponse) response = await middleware.onResponse(ctx, response)
+      }
+    }
+    await this.#respond(res, response, exchange, abort)
+  }
+
+  async #respond(res: http.ServerResponse, response: Response, exchange: number, abort: AbortController): Promise<void> {
+    const { transcript } = this.#options
+    const contentType = response.headers.get('content-type')
+    transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
+    const outHeaders: Record<string, string | string[]> = {}
+    response.headers.forEach((value, name) => {
+      if (HOP_BY_HOP.has(name) || name === 'content-length' || name === 'content-encoding') return
+      if (name === 'set-cookie') return
+      outHeaders[name] = value
+    })
+    const cookies = response.headers.getSetCookie()
+    if (cookies.length) outHeaders['set-cookie'] = cookies
+    res.writeHead(response.status, response.statusText, outHeaders)
+    res.flushHeaders()
+    if (!response.body) {
+      res.end()
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+      return
+    }
+    const isSse = contentType?.includes('text/event-stream') ?? false
+    const decoder = new TextDecoder()
+    const parser = isSse
+      ? createParser({
+          onEvent: (event) => {
+            transcript.record({
+              layer: 'client',
+              type: 'sse',
+              exchange,
+              event: event.event ?? 'message',
+              ...(event.id !== undefined ? { id: event.id } : {}),
+              ...parseData(event.data),
+            })
+          },
+          onRetry: (retry) => transcript.record({ layer: 'client', type: 'sse-retry', exchange, retry }),
+          onComment: (comment) => transcript.record({ layer: 'client', type: 'sse-comment', exchange, comment }),
+        })
+      : undefined
+    let text = ''
+    let reason = 'complete'
+    try {
+      for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+        const piece = decoder.decode(chunk as Uint8Array, { stream: true })
+        if (parser) parser.feed(piece)
+        else if (text.length <= MAX_RECORDED_BODY) text += piece
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
+        if (res.destroyed) break
+      }
+    } catch (error) {
+      reason = abort.signal.aborted || res.destroyed ? 'client-aborted' : `stream-error: ${(error as Error).message}`
+    }
+    if (res.destroyed && reason === 'complete') reason = 'client-aborted'
+    if (!parser && text) {
+      const recorded = bodyForTranscript(text, contentType)
+      transcript.record({ layer: 'client', type: 'body', exchange, ...recorded })
+    }
+    res.end()
+    transcript.record({ layer: 'client', type: 'end', exchange, reason })
+  }
+}
+
+function parseData(data: string): { data?: unknown; dataText?: string } {
+  try {
+    return { data: JSON.parse(data) }
+  } catch {
+    return { dataText: data }
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod'
+import { CF_FIXTURE } from './internal/cf-fixture.ts'
+import { parseOptions } from './internal/zod-error.ts'
+
+/** A wrangler config given inline: the same fields as wrangler.jsonc, with paths relative to `baseDir`. */
+export const InlineWorkerConfigSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    main: z.string().min(1),
+    compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like "2026-07-01"'),
+    baseDir: z.string().default('.'),
+  })
+  .passthrough()
+
+export const EmulatorOptionsSchema = z.object({
+  /** Path of a wrangler config (or the folder holding one), or the config inline. */
+  config: z.union([z.string().min(1), InlineWorkerConfigSchema]),
+  /** The wrangler environment (`--env`). */
+  environment: z.string().optional(),
+  /** Loopback only: nothing the harness starts listens beyond this machine. */
+  host: z.enum(['127.0.0.1', 'localhost', '::1']).default('127.0.0.1'),
+  /** Port of the emulator's front door; 0 takes a free one. */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** The `request.cf` object; a fixture so Miniflare never asks the network. */
+  cf: z.record(z.string(), z.unknown()).default({ ...CF_FIXTURE }),
+  /** Folder for Durable Object / KV storage; a fresh temporary one when omitted (removed on dispose). */
+  persistDir: z.string().optional(),
+  /** Extra or overriding plain-text bindings (vars and secrets), applied after wrangler's and `.dev.vars`. */
+  vars: z.record(z.string(), z.string()).default({}),
+  /** Where the Worker's console output and runtime warnings go. */
+  workerLog: z.enum(['inherit', 'transcript', 'silent']).default('transcript'),
+  /** Called for each line of build progress; the CLI prints these. */
+  onProgress: z.custom<(message: string) => void>((value) => typeof value === 'function').optional(),
+})
+
+export type EmulatorOptions = z.input<typeof EmulatorOptionsSchema>
+export type ResolvedEmulatorOptions = z.output<typeof EmulatorOptionsSchema>
+
+export function parseEmulatorOptions(input: unknown): ResolvedEmulatorOptions {
+  return parseOptions(EmulatorOptionsSchema, input, 'emulator options')
+}

@@ -1,0 +1,46 @@
+import type { Miniflare, WorkerOptions } from 'miniflare'
+import type { z } from 'zod'
+import type { FrontMiddleware } from '../internal/front.ts'
+import type { WorkerConfig } from '../internal/wrangler.ts'
+import type { Transcript } from '../transcript.ts'
+
+/** Answers a request the Worker (or one of its Durable Objects) sent upstream, or passes (undefined). */
+export type OutboundHandler = (request: Request) => Response | undefined | Promise<Response | undefined>
+
+/** What a plugin may shape before the runtime starts, and reach after. */
+export interface PluginContext {
+  /** The Worker under test, as wrangler read it. */
+  readonly worker: WorkerConfig
+  /** The Miniflare name of the Worker under test. */
+  readonly appWorkerName: string
+  readonly transcript: Transcript
+  /** Changes the Worker-under-test's Miniflare options (e.g. `wrappedBindings`). */
+  patchAppWorker(patch: Partial<WorkerOptions>): void
+  /** Adds a helper Worker to the runtime (e.g. a relay that taps the Worker→DO hop). */
+  addWorker(options: WorkerOptions & { name: string }): void
+  /** Adds a middleware at the emulator's front door, in registration order. */
+  addMiddleware(middleware: FrontMiddleware): void
+  /** Adds an outbound handler; the first that answers wins, unanswered requests fail loudly. */
+  addOutboundHandler(handler: OutboundHandler): void
+  /** The running Miniflare (throws before start). */
+  miniflare(): Miniflare
+}
+
+/** What a plugin's setup returns: hooks into the runtime's life. */
+export interface PluginInstance {
+  /** After every (re)start of the runtime. */
+  afterStart?(miniflare: Miniflare): void | Promise<void>
+  /** Before the runtime is disposed or restarted. */
+  beforeStop?(): void | Promise<void>
+}
+
+/**
+ * One emulated platform behaviour: a name, a zod schema for its options (under `options[name]`),
+ * and a setup that shapes the runtime.
+ * @example export const corsPlugin: EmulatorPlugin<typeof CorsOptionsSchema> = { name: 'cors', options: CorsOptionsSchema, setup }
+ */
+export interface EmulatorPlugin<S extends z.ZodType = z.ZodType> {
+  name: string
+  options: S
+  setup(ctx: PluginContext, options: z.output<S>): PluginInstance | void | Promise<PluginInstance | void>
+}

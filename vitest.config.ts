@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['emulator/**/*.test.ts', 'recordings/**/*.test.ts', 'scenarios/**/*.test.ts'],
+    // Each file boots workerd; two cores fit two at a time.
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+})
