@@ -1,62 +1,26 @@
-import { McpAgent } from 'agents/mcp'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker'
-import { z } from 'zod'
+import { ReferenceMcp } from './reference-mcp'
+import { SERVER_NAME, transportPaths, type Env } from './env'
+import { guardOrigin } from './origin-guard'
+import { STATELESS_PATH, statelessHandler } from './stateless'
 
-export interface Env {
-  MCP_OBJECT: DurableObjectNamespace<ReferenceMcp>
-  SERVER_VERSION: string
-}
+export { ReferenceMcp }
+export type { Env }
 
-type State = { counter: number }
-
-export class ReferenceMcp extends McpAgent<Env, State, Record<string, unknown>> {
-  // KI-30: the SDK's default AJV validator compiles code, which Workers forbid.
-  server = new McpServer(
-    { name: 'mcp-harness-reference', version: '0.1.0' },
-    { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-  )
-  initialState: State = { counter: 0 }
-  // KI-11: deliberately kept in memory so that hibernation visibly loses it.
-  memo = 0
-
-  async init() {
-    this.server.registerTool(
-      'add',
-      { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } },
-      async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }),
-    )
-    this.server.registerTool(
-      'counter',
-      { description: 'Increments a count kept in Durable Object state (survives hibernation)' },
-      async () => {
-        this.setState({ counter: (this.state?.counter ?? 0) + 1 })
-        return { content: [{ type: 'text', text: String(this.state.counter) }] }
-      },
-    )
-    this.server.registerTool(
-      'memo',
-      { description: 'Increments a count kept in an instance field (lost on hibernation, KI-11)' },
-      async () => {
-        this.memo += 1
-        return { content: [{ type: 'text', text: String(this.memo) }] }
-      },
-    )
-  }
-}
+const streamableHttp = ReferenceMcp.serve('/mcp', { binding: 'MCP_OBJECT' })
+const legacySse = ReferenceMcp.serveSSE('/sse', { binding: 'MCP_OBJECT' })
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const { pathname } = new URL(request.url)
     if (pathname === '/health') {
-      return Response.json({ name: 'mcp-harness-reference', version: env.SERVER_VERSION, transports: { mcp: '/mcp', sse: '/sse' } })
+      return Response.json({ name: SERVER_NAME, version: env.SERVER_VERSION, transports: transportPaths() })
     }
-    if (pathname === '/sse' || pathname.startsWith('/sse/')) {
-      return ReferenceMcp.serveSSE('/sse', { binding: 'MCP_OBJECT' }).fetch(request, env, ctx)
-    }
-    if (pathname === '/mcp') {
-      return ReferenceMcp.serve('/mcp', { binding: 'MCP_OBJECT' }).fetch(request, env, ctx)
-    }
-    return new Response('Not found', { status: 404 })
+    if (pathname === STATELESS_PATH) return statelessHandler(request, env, ctx)
+    const isSse = pathname === '/sse' || pathname.startsWith('/sse/')
+    if (pathname !== '/mcp' && !isSse) return new Response('Not found', { status: 404 })
+    // Preflights carry no credentials or payload; the CORS answer stays McpAgent's.
+    const rejected = request.method === 'OPTIONS' ? undefined : guardOrigin(request, env)
+    if (rejected) return rejected
+    return (isSse ? legacySse : streamableHttp).fetch(request, env, ctx)
   },
 } satisfies ExportedHandler<Env>
