@@ -7,6 +7,9 @@ import { FrontServer, type FrontMiddleware } from './internal/front.ts'
 import { buildWorker, readWorkerConfig, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
 import { parseEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.ts'
 import { PLUGINS } from './plugins/index.ts'
+import { hopTapFor, type SessionInfo } from './plugins/hop.ts'
+import type { HopFaults } from './plugins/hop-faults.ts'
+import { lifecycleFor, type EvictOptions, type Lifecycle } from './plugins/hibernation.ts'
 import type { OutboundHandler, PluginContext, PluginInstance } from './plugins/types.ts'
 import { Transcript } from './transcript.ts'
 
@@ -28,6 +31,25 @@ export interface Emulator {
   readonly miniflare: Miniflare
   /** Restarts the runtime (workerd), keeping storage; the front door stays on its port. */
   restart(): Promise<void>
+  /**
+   * Evicts one session's Durable Object (by session id or DO name), or every active one, as
+   * hibernation does: the next event re-runs the constructor; `this.state` and storage survive,
+   * instance fields do not. Resolves with the DO names evicted.
+   * @example await emulator.evict({ session: client.sessionId(), webSockets: 'hibernate' })
+   */
+  evict(options?: EvictOptions): Promise<string[]>
+  /** Aborts every Durable Object like a crash (sockets close 1006, storage kept). */
+  crash(): Promise<void>
+  /** Restarts the runtime with empty storage (Durable Objects, KV, ...). */
+  wipeStorage(): Promise<void>
+  /** Sessions seen on the Worker→DO hop: id, transport, DO name, state. */
+  sessions(): SessionInfo[]
+  /**
+   * Faults on the Worker→DO hop: drop, delay, fail the upgrade, close; chosen by direction, session,
+   * JSON-RPC method and nth match. Each acts from the next client request on.
+   * @example const fault = emulator.faults.add({ match: { direction: 'do->worker', method: 'tools/call' }, action: { type: 'drop' }, times: 1 }); fault.remove()
+   */
+  readonly faults: HopFaults
   /** Stops everything and removes temporary storage. Safe to call twice. */
   dispose(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
@@ -142,6 +164,7 @@ class EmulatorImpl implements Emulator {
     }
     const ctx: PluginContext = {
       worker: this.worker,
+      build: this.build,
       appWorkerName: this.appWorkerName,
       transcript: this.transcript,
       patchAppWorker: (patch) => {
@@ -228,6 +251,44 @@ class EmulatorImpl implements Emulator {
     if (this.#disposed) return Promise.reject(new HarnessError('ERR_DISPOSED', 'Failed to fetch: the emulator was disposed.'))
     if (input instanceof Request) return fetch(new Request(new URL(input.url, this.url), input), init)
     return fetch(new URL(input, this.url), init)
+  }
+
+  #lifecycle(what: string): Lifecycle {
+    const lifecycle = lifecycleFor(this.transcript)
+    if (!lifecycle) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: the hibernation plugin is not loaded.`)
+    return lifecycle
+  }
+
+  evict(options?: EvictOptions): Promise<string[]> {
+    return this.#lifecycle('evict').evict(options)
+  }
+
+  crash(): Promise<void> {
+    return this.#lifecycle('crash').crash()
+  }
+
+  sessions(): SessionInfo[] {
+    return this.#lifecycle('list sessions').sessions()
+  }
+
+  get faults(): HopFaults {
+    const tap = hopTapFor(this.transcript)
+    if (!tap) throw new HarnessError('ERR_UNSUPPORTED', 'Failed to set hop faults: the hop tap is off (option "hop.tap") or the Worker binds no Durable Object of its own.')
+    return tap.faults
+  }
+
+  async wipeStorage(): Promise<void> {
+    for (const plugin of this.#plugins) await plugin.beforeStop?.()
+    const old = this.#mf
+    this.#mf = undefined
+    await old?.dispose()
+    // Storage lives under the persist folder only; emptying it is what "wiped" means.
+    if (this.#persistDir) {
+      await rm(this.#persistDir, { recursive: true, force: true })
+      await mkdir(this.#persistDir, { recursive: true })
+    }
+    this.transcript.record({ layer: 'lifecycle', type: 'storage-wiped' })
+    await this.#startRuntime()
   }
 
   async restart(): Promise<void> {

@@ -12,6 +12,7 @@ export type HarnessErrorCode =
   | 'ERR_DISPOSED' // the emulator was used after dispose()
   | 'ERR_UNHANDLED_UPSTREAM' // the Worker fetched an upstream URL with no mock
   | 'ERR_UNKNOWN_SESSION' // a lifecycle control named a session the emulator never saw
+  | 'ERR_EVICT_BLOCKED' // a Durable Object could not be evicted: a request to it still runs (KI-32)
   | 'ERR_TARGET' // a scenario target could not be reached or started
   | 'ERR_CONTROL' // a control-plane request was malformed or unauthorized
   | 'ERR_CASSETTE' // a cassette is corrupt, of an unknown version, or cannot be written

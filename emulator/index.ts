@@ -4,6 +4,25 @@ export type { Emulator } from './emulator.ts'
 export { EmulatorOptionsSchema, InlineWorkerConfigSchema } from './options.ts'
 export type { EmulatorOptions, ResolvedEmulatorOptions } from './options.ts'
 
+/* Control plane */
+export { startControlPlane, ControlPlaneOptionsSchema } from './control/server.ts'
+export type { ControlPlane, ControlPlaneOptions } from './control/server.ts'
+export { CONTROL_API_VERSION } from './control/schema.ts'
+
+/* Upstream mocks (OAuth providers) */
+export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH } from './plugins/upstream/index.ts'
+export type { UpstreamOptions } from './plugins/upstream/index.ts'
+export type { UpstreamProvider, UpstreamUser, UpstreamFault, UpstreamEndpoint, ProviderOptions, AuthorizeOutcome } from './plugins/upstream/handlers.ts'
+export type { OidcProviderOptions } from './plugins/upstream/oidc.ts'
+
+/* CORS as a browser enforces it */
+export { corsPlugin, CorsOptionsSchema, CORS, MCP_READ_HEADERS, corsVerdict, corsCheck, checkPreflight, needsPreflight, preflightRequestFor, readableResponseHeaders, unsafeRequestHeaderNames, isSafelistedRequestHeader } from './plugins/cors.ts'
+export type { CorsOptions, CorsRequest, CorsResponse, CorsVerdict, CorsBlock, CorsEventType, CredentialsMode } from './plugins/cors.ts'
+
+/* IoContext timeouts */
+export { timeoutsPlugin, TimeoutsOptionsSchema, TIMEOUTS, PRODUCTION_LIMITS, INACTIVITY_MESSAGE, WAIT_UNTIL_MESSAGE, resolveLimits } from './plugins/io-context.ts'
+export type { TimeoutsOptions } from './plugins/io-context.ts'
+
 /* Transcript */
 export { Transcript, SENSITIVE_HEADERS } from './transcript.ts'
 export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from './transcript.ts'

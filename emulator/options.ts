@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import { CF_FIXTURE } from './internal/cf-fixture.ts'
 import { parseOptions } from './internal/zod-error.ts'
+import { UpstreamOptionsSchema } from './plugins/upstream/index.ts'
+import { HopOptionsSchema } from './plugins/hop.ts'
+import { HibernationOptionsSchema } from './plugins/hibernation.ts'
+import { CorsOptionsSchema } from './plugins/cors.ts'
+import { TimeoutsOptionsSchema } from './plugins/io-context.ts'
 
 /** A wrangler config given inline: the same fields as wrangler.jsonc, with paths relative to `baseDir`. */
 export const InlineWorkerConfigSchema = z
@@ -31,6 +36,16 @@ export const EmulatorOptionsSchema = z.object({
   workerLog: z.enum(['inherit', 'transcript', 'silent']).default('transcript'),
   /** Called for each line of build progress; the CLI prints these. */
   onProgress: z.custom<(message: string) => void>((value) => typeof value === 'function').optional(),
+  /** Mocked OAuth upstreams and other outbound APIs (plugin `upstream`). */
+  upstream: UpstreamOptionsSchema.default({ providers: [], handlers: [], auditSessionOwners: true }),
+  /** The Worker→DO hop tap (transcript layer `hop`, faults, sessions). */
+  hop: HopOptionsSchema.default({ tap: true }),
+  /** Idle policy: `'off'`, `'production'` (10 s) or `{ idleMs }`; evicts through on-demand eviction. */
+  hibernation: HibernationOptionsSchema,
+  /** How a browser would judge cross-origin requests (plugin `cors`); `enforce: true` applies it to non-browser clients. */
+  cors: CorsOptionsSchema.default({ enforce: false, credentials: 'same-origin', read: ['mcp-session-id', 'www-authenticate'] }),
+  /** IoContext limits workerd lacks (plugin `timeouts`): off unless given; `{}` is production's, `{ scale: 0.01 }` is 100x faster. */
+  timeouts: TimeoutsOptionsSchema.optional(),
 })
 
 export type EmulatorOptions = z.input<typeof EmulatorOptionsSchema>

@@ -10,6 +10,8 @@ export interface FrontContext {
   exchange: number
   request: Request
   transcript: Transcript
+  /** Cancels the exchange as the platform does: aborts the Worker's request and drops the client connection with no further bytes. */
+  cancel(reason: string): void
 }
 
 /**
@@ -137,7 +139,8 @@ export class FrontServer {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort()
     })
-    const request = new Request(url, { method, headers, body: bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined, signal: abort.signal })
+    // redirect: 'manual': a Worker's 302 goes back to the client as is; following it here would fetch the Location from Node.
+    const request = new Request(url, { method, headers, body: bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined, signal: abort.signal, redirect: 'manual' })
     transcript.record({
       layer: 'client',
       type: 'request',
@@ -148,19 +151,23 @@ export class FrontServer {
       headers: headersToRecord(headers),
       ...bodyForTranscript(bodyBuffer?.toString('utf8') ?? '', headers.get('content-type')),
     })
-    const ctx: FrontContext = { exchange, request, transcript }
+    const cancel = (reason: string) => {
+      abort.abort(reason)
+      res.destroy()
+    }
+    const ctx: FrontContext = { exchange, request, transcript, cancel }
     const middlewares = this.#options.middlewares()
     let response: Response | undefined
     for (const middleware of middlewares) {
       response = await middleware.onRequest?.(ctx)
-      if (response) break
+      if (response || abort.signal.aborted) break
     }
-    if (!response) {
+    if (!response && !abort.signal.aborted) {
       try {
         response = await this.#options.dispatch(request)
       } catch (error) {
         if (abort.signal.aborted) {
-          transcript.record({ layer: 'client', type: 'end', exchange, reason: 'client-aborted' })
+          transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
           return
         }
         throw error
@@ -168,6 +175,10 @@ export class FrontServer {
       for (const middleware of [...middlewares].reverse()) {
         if (middleware.onResponse) response = await middleware.onResponse(ctx, response)
       }
+    }
+    if (!response || (abort.signal.aborted && !res.headersSent)) {
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
+      return
     }
     await this.#respond(res, response, exchange, abort)
   }
@@ -178,7 +189,8 @@ export class FrontServer {
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
     const outHeaders: Record<string, string | string[]> = {}
     response.headers.forEach((value, name) => {
-      if (HOP_BY_HOP.has(name) || name === 'content-length' || name === 'content-encoding') return
+      // Node already decoded the body; Miniflare's own `mf-*` headers are internal to it.
+      if (HOP_BY_HOP.has(name) || name === 'content-length' || name === 'content-encoding' || name.startsWith('mf-')) return
       if (name === 'set-cookie') return
       outHeaders[name] = value
     })
@@ -220,9 +232,9 @@ export class FrontServer {
         if (res.destroyed) break
       }
     } catch (error) {
-      reason = abort.signal.aborted || res.destroyed ? 'client-aborted' : `stream-error: ${(error as Error).message}`
+      reason = abort.signal.aborted || res.destroyed ? abortReason(abort) : `stream-error: ${(error as Error).message}`
     }
-    if (res.destroyed && reason === 'complete') reason = 'client-aborted'
+    if (res.destroyed && reason === 'complete') reason = abortReason(abort)
     if (!parser && text) {
       const recorded = bodyForTranscript(text, contentType)
       transcript.record({ layer: 'client', type: 'body', exchange, ...recorded })
@@ -230,6 +242,11 @@ export class FrontServer {
     res.end()
     transcript.record({ layer: 'client', type: 'end', exchange, reason })
   }
+}
+
+/** Why an exchange ended early: a middleware's cancel reason, or the client going away. */
+function abortReason(abort: AbortController): string {
+  return typeof abort.signal.reason === 'string' ? abort.signal.reason : 'client-aborted'
 }
 
 function parseData(data: string): { data?: unknown; dataText?: string } {

@@ -1,7 +1,7 @@
 import type { Miniflare, WorkerOptions } from 'miniflare'
 import type { z } from 'zod'
 import type { FrontMiddleware } from '../internal/front.ts'
-import type { WorkerConfig } from '../internal/wrangler.ts'
+import type { BuildResult, WorkerConfig } from '../internal/wrangler.ts'
 import type { Transcript } from '../transcript.ts'
 
 /** Answers a request the Worker (or one of its Durable Objects) sent upstream, or passes (undefined). */
@@ -11,6 +11,8 @@ export type OutboundHandler = (request: Request) => Response | undefined | Promi
 export interface PluginContext {
   /** The Worker under test, as wrangler read it. */
   readonly worker: WorkerConfig
+  /** How the Worker under test was built (its bundle's entry module, for plugins that wrap it). */
+  readonly build: BuildResult
   /** The Miniflare name of the Worker under test. */
   readonly appWorkerName: string
   readonly transcript: Transcript

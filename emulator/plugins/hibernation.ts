@@ -1,0 +1,273 @@
+import { z } from 'zod'
+import { HarnessError } from '../errors.ts'
+import { parseOptions } from '../internal/zod-error.ts'
+import type { Transcript } from '../transcript.ts'
+import { hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
+import type { EmulatorPlugin, PluginContext, PluginInstance } from './types.ts'
+
+/** The plugin name; its options live under `options.hibernation`. */
+export const HIBERNATION = 'hibernation'
+
+/** How long production keeps an idle Durable Object in memory before it hibernates. */
+export const PRODUCTION_IDLE_MS = 10_000
+
+/**
+ * Idle policy: `off` (only explicit `evict()`), `production` (evict a DO 10 s after its last event),
+ * or `{ idleMs }` (the same, sooner). Eviction goes through on-demand eviction, never a real wait.
+ */
+export const HibernationOptionsSchema = z
+  .union([z.literal('off'), z.literal('production'), z.object({ idleMs: z.number().int().positive().max(600_000) }).strict()])
+  .default('off')
+export type HibernationOptions = z.input<typeof HibernationOptionsSchema>
+
+export const EvictOptionsSchema = z
+  .object({
+    /** A session id or a DO name (`streamable-http:<id>`, `sse:<id>`); every known session when omitted. */
+    session: z.string().min(1).optional(),
+    /** `hibernate` keeps the hop's WebSockets open (production hibernation); `close` closes them. */
+    webSockets: z.enum(['hibernate', 'close']).default('hibernate'),
+  })
+  .strict()
+export type EvictOptions = z.input<typeof EvictOptionsSchema>
+
+/** Why a DO could not hibernate (KI-32); `inferred` tells what the harness saw versus concluded. */
+export interface HibernationBlocker {
+  cause: 'running-request' | 'pending-timer' | 'open-socket'
+  detail: string
+  /** `observed`: seen on this DO's hop; `isolate`: seen in the isolate that runs the Worker and all its DOs. */
+  scope: 'observed' | 'isolate'
+}
+
+const CRASH_WORKER = 'mcp-harness-crash'
+// workerd's unsafe module aborts every Durable Object like a process crash (storage is kept).
+const CRASH_SOURCE = `import unsafe from 'workerd:unsafe'
+export default {
+  async fetch() {
+    await unsafe.abortAllDurableObjects()
+    return new Response('aborted')
+  },
+}
+`
+
+/** The lifecycle controls of one emulator: evict, crash and the idle policy. */
+export class Lifecycle {
+  readonly #ctx: PluginContext
+  readonly #transcript: Transcript
+  readonly #idleMs: number | undefined
+  readonly #className: string | undefined
+  readonly #evictedAt = new Map<string, { t: number; why: string }>()
+  readonly #idleTimers = new Map<string, NodeJS.Timeout>()
+  readonly #lastBlockers = new Map<string, string>()
+  #tap: HopTap | undefined
+  #off?: () => void
+
+  constructor(ctx: PluginContext, idleMs: number | undefined) {
+    this.#ctx = ctx
+    this.#transcript = ctx.transcript
+    this.#idleMs = idleMs
+    this.#className = ctx.worker.durableObjects.find((binding) => !binding.scriptName)?.className
+  }
+
+  /** Subscribes to the hop tap (after all plugins set up). */
+  attach(): void {
+    this.#tap = hopTapFor(this.#transcript)
+    if (!this.#tap || this.#off) return
+    this.#off = this.#tap.onActivity((session, event) => this.#onActivity(session, event))
+  }
+
+  detach(): void {
+    this.#off?.()
+    this.#off = undefined
+    for (const timer of this.#idleTimers.values()) clearTimeout(timer)
+    this.#idleTimers.clear()
+  }
+
+  /** Sessions seen on the hop (empty when the tap is off). */
+  sessions(): SessionInfo[] {
+    return this.#tap?.sessions() ?? []
+  }
+
+  /**
+   * Evicts one session's DO (or every known one) through workerd's on-demand eviction: the next event
+   * re-runs the constructor; storage is kept.
+   */
+  async evict(input: EvictOptions = {}, why: 'manual' | 'idle' = 'manual'): Promise<string[]> {
+    const options = parseOptions(EvictOptionsSchema, input, 'evict options')
+    const className = this.#requireClass('evict')
+    const names = options.session ? [this.#resolve(options.session)] : this.sessions().filter((s) => s.state === 'active').map((s) => s.name)
+    const mf = this.#ctx.miniflare()
+    for (const name of names) {
+      const started = performance.now()
+      if (!(await this.#quiesce(name))) {
+        const blockers = this.blockers(name).filter((blocker) => blocker.cause === 'running-request')
+        this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
+        // workerd would wait 30 s for the stub in use and then fail: say why at once instead.
+        throw new HarnessError(
+          'ERR_EVICT_BLOCKED',
+          `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ') || 'a request to it is still running'} (KI-32: production does not hibernate it either). Let the request finish first, or use crash() to model a hard abort.`,
+        )
+      }
+      await mf.unsafeEvictDurableObject(this.#ctx.appWorkerName, className, { name, webSockets: options.webSockets })
+      const ms = Math.round((performance.now() - started) * 10) / 10
+      this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')
+      const event = this.#transcript.record({ layer: 'lifecycle', type: 'evicted', name, session: parseObjectName(name).id, why, webSockets: options.webSockets, ms })
+      this.#evictedAt.set(name, { t: event.t, why: `evicted:${why}` })
+      this.#clearIdle(name)
+    }
+    return names
+  }
+
+  /**
+   * Waits (bounded) until no hop step to this DO is running: workerd refuses to evict an object whose
+   * stub is in use, and waits up to 30 s for it.
+   */
+  async #quiesce(name: string, timeoutMs = 1_000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const session = this.#tap?.session(name)
+      if (!session || session.running === 0) return true
+      if (performance.now() >= deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  /** Aborts every Durable Object like a crash: sockets close 1006, storage is kept. */
+  async crash(): Promise<void> {
+    const started = performance.now()
+    const worker = await this.#ctx.miniflare().getWorker(CRASH_WORKER)
+    await (await worker.fetch('http://crash/')).text()
+    const ms = Math.round((performance.now() - started) * 10) / 10
+    const event = this.#transcript.record({ layer: 'lifecycle', type: 'crashed', sessions: this.sessions().map((s) => s.name), ms })
+    for (const session of this.sessions()) {
+      this.#tap?.setState(session.name, 'crashed')
+      this.#evictedAt.set(session.name, { t: event.t, why: 'crashed' })
+      this.#clearIdle(session.name)
+    }
+  }
+
+  /** Marks every session as restarted with the runtime (its DOs start anew on the next event). */
+  restarted(): void {
+    const t = this.#transcript.events.at(-1)?.t ?? 0
+    for (const session of this.sessions()) {
+      this.#tap?.setState(session.name, 'evicted')
+      this.#evictedAt.set(session.name, { t, why: 'restarted' })
+      this.#clearIdle(session.name)
+    }
+    this.#tap?.resetConnections()
+  }
+
+  /** Why this DO could not hibernate right now, from what the hop and the isolate show (KI-32). */
+  blockers(name: string): HibernationBlocker[] {
+    const session = this.#tap?.session(name)
+    const blockers: HibernationBlocker[] = []
+    if (session && session.running > 0) {
+      blockers.push({ cause: 'running-request', detail: `${session.running} request(s) or RPC call(s) to ${name} have not finished`, scope: 'observed' })
+    }
+    for (const timer of this.#tap?.pendingTimers() ?? []) {
+      blockers.push({ cause: 'pending-timer', detail: `${timer.kind}(${timer.ms} ms) pending, created at ${timer.site || 'an unknown site'}`, scope: 'isolate' })
+    }
+    return blockers
+  }
+
+  #requireClass(what: string): string {
+    if (!this.#className) {
+      throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: the Worker "${this.#ctx.worker.name}" binds no Durable Object class of its own.`)
+    }
+    return this.#className
+  }
+
+  #resolve(session: string): string {
+    const known = this.#tap?.session(session)
+    if (known) return known.name
+    if (/^(streamable-http|sse):/.test(session)) return session
+    const seen = this.sessions().map((s) => s.id)
+    throw new HarnessError(
+      'ERR_UNKNOWN_SESSION',
+      `Failed to find session "${session}": the emulator has not seen it on the Worker→DO hop. Known sessions: ${seen.length ? seen.join(', ') : '(none)'}. Pass a session id the client received, or a DO name like "streamable-http:<id>".`,
+    )
+  }
+
+  #onActivity(session: SessionInfo, event: Record<string, unknown>): void {
+    const evicted = this.#evictedAt.get(session.name)
+    // Only steps that reach the DO wake it; closes of sockets the eviction dropped do not.
+    const reachesObject = event.type === 'rpc' || event.type === 'upgrade' || event.type === 'fetch' || (event.type === 'frame' && event.direction === 'worker->do')
+    if (evicted && reachesObject) {
+      this.#evictedAt.delete(session.name)
+      const now = this.#transcript.events.at(-1)?.t ?? evicted.t
+      // The constructor re-runs on the first event after an eviction: the hop sees that event.
+      this.#transcript.record({ layer: 'lifecycle', type: 'woke', name: session.name, session: session.id, after: evicted.why, sinceMs: Math.round((now - evicted.t) * 10) / 10, by: event.type, detectedBy: 'hop' })
+    }
+    if (this.#idleMs !== undefined) this.#armIdle(session.name)
+  }
+
+  #armIdle(name: string): void {
+    this.#clearIdle(name)
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(name)
+      this.#onIdle(name).catch((error) => {
+        this.#transcript.record({ layer: 'lifecycle', type: 'idle-evict-failed', name, error: String((error as Error).message ?? error) })
+      })
+    }, this.#idleMs)
+    timer.unref()
+    this.#idleTimers.set(name, timer)
+  }
+
+  #clearIdle(name: string): void {
+    const timer = this.#idleTimers.get(name)
+    if (timer) clearTimeout(timer)
+    this.#idleTimers.delete(name)
+    this.#lastBlockers.delete(name)
+  }
+
+  async #onIdle(name: string): Promise<void> {
+    const session = this.#tap?.session(name)
+    if (!session || session.state !== 'active') return
+    const blockers = this.blockers(name)
+    if (blockers.length > 0) {
+      // Production would keep this DO in memory (and bill it): say so once per distinct cause set.
+      const key = JSON.stringify(blockers)
+      if (this.#lastBlockers.get(name) !== key) {
+        this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: session.id, idleMs: this.#idleMs, blockers })
+      }
+      this.#armIdle(name)
+      this.#lastBlockers.set(name, key)
+      return
+    }
+    await this.evict({ session: name, webSockets: 'hibernate' }, 'idle')
+  }
+}
+
+// One lifecycle per emulator, found through the emulator's transcript.
+const LIFECYCLES = new WeakMap<Transcript, Lifecycle>()
+
+/** The lifecycle controls of the emulator that owns `transcript`. */
+export function lifecycleFor(transcript: Transcript): Lifecycle | undefined {
+  return LIFECYCLES.get(transcript)
+}
+
+function setup(ctx: PluginContext, options: z.output<typeof HibernationOptionsSchema>): PluginInstance {
+  const idleMs = options === 'off' ? undefined : options === 'production' ? PRODUCTION_IDLE_MS : options.idleMs
+  const lifecycle = new Lifecycle(ctx, idleMs)
+  LIFECYCLES.set(ctx.transcript, lifecycle)
+  const date = ctx.worker.compatibilityDate
+  ctx.addWorker({
+    name: CRASH_WORKER,
+    modules: [{ type: 'ESModule', path: 'crash.worker.js', contents: CRASH_SOURCE }],
+    compatibilityDate: date,
+    compatibilityFlags: ['unsafe_module'],
+  } as never)
+  return {
+    afterStart: () => {
+      lifecycle.attach()
+      // After restart() every DO starts anew; on the first start there are no sessions yet.
+      lifecycle.restarted()
+    },
+    beforeStop: () => lifecycle.detach(),
+  }
+}
+
+/**
+ * Evicts idle Durable Objects like production hibernation, and provides evict / crash controls.
+ * @example createEmulator({ config, hibernation: { idleMs: 50 } })
+ */
+export const hibernationPlugin: EmulatorPlugin<typeof HibernationOptionsSchema> = { name: HIBERNATION, options: HibernationOptionsSchema, setup }

@@ -1,0 +1,403 @@
+import { readFileSync } from 'node:fs'
+import { createParser } from 'eventsource-parser'
+import { z } from 'zod'
+import type { Transcript } from '../transcript.ts'
+import { HopFaults, type HopStep } from './hop-faults.ts'
+import type { EmulatorPlugin, PluginContext } from './types.ts'
+
+/** The plugin name; its options live under `options.hop`. */
+export const HOP = 'hop'
+
+/** Request header the front door stamps so hop steps can name the client exchange that caused them. */
+export const HOP_STAMP_HEADER = 'x-mcp-harness-hop'
+
+export const HopOptionsSchema = z.object({
+  /** Taps the Worker→DO hop (transcript layer `hop`, faults, session tracking); false binds the DO directly. */
+  tap: z.boolean().default(true),
+})
+export type HopOptions = z.input<typeof HopOptionsSchema>
+
+/** What the emulator knows of one MCP session, from the hop. */
+export interface SessionInfo {
+  /** The session id (`mcp-session-id`, or the SSE `sessionId` query parameter). */
+  id: string
+  transport: 'streamable-http' | 'sse' | 'other'
+  /** The Durable Object name, e.g. `streamable-http:<id>`. */
+  name: string
+  /** `active` until a lifecycle control or the idle policy changes it; `active` again on the next event. */
+  state: 'active' | 'hibernated' | 'evicted' | 'crashed'
+  /** Transcript time of the last hop event for this DO. */
+  lastEventAt: number
+  /** Hop steps still running: RPC calls without result, POST streams the DO has not closed. */
+  running: number
+  /** WebSockets open between the Worker and this DO. */
+  openSockets: number
+}
+
+/** A timer the tap saw pending in the isolate that runs the Worker and its DOs (KI-32). */
+export interface PendingTimer {
+  kind: 'setInterval' | 'setTimeout'
+  ms: number
+  /** Where it was created (the first stack frames outside the tap). */
+  site: string
+}
+
+interface TapEvent {
+  kind: 'fetch' | 'fetch-result' | 'upgrade' | 'upgrade-result' | 'frame' | 'close' | 'error' | 'rpc' | 'rpc-result'
+  name: string
+  id?: string
+  conn?: string
+  exchange?: number
+  [key: string]: unknown
+}
+
+interface ConnInfo {
+  name: string
+  exchange?: number
+  mcpMethod?: string
+  open: boolean
+  /** A POST stream is a running request until the DO sends `close: true` or the socket closes. */
+  running: boolean
+}
+
+const SENSITIVE_KEY = /token|secret|password|authorization|cookie|api[-_]?key/i
+const TAP_SOURCE = new URL('../workers/hop-tap.worker.js', import.meta.url)
+
+/** Replaces values under sensitive keys (props often carry access tokens). */
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) && typeof item === 'string' ? '[redacted]' : redact(item, depth + 1)
+  return out
+}
+
+/** Splits a DO name into the session it serves. */
+export function parseObjectName(name: string): { id: string; transport: SessionInfo['transport'] } {
+  const match = /^(streamable-http|sse):(.+)$/.exec(name)
+  return match ? { id: match[2]!, transport: match[1] as 'streamable-http' | 'sse' } : { id: name, transport: 'other' }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** Decodes an SSE text block (what a `cf_mcp_agent_event` frame carries) into its events. */
+function decodeSse(text: string): { event: string; id?: string; data: unknown }[] {
+  const events: { event: string; id?: string; data: unknown }[] = []
+  const parser = createParser({
+    onEvent: (event) => events.push({ event: event.event ?? 'message', ...(event.id ? { id: event.id } : {}), data: parseJson(event.data) ?? event.data }),
+  })
+  parser.feed(text.endsWith('\n\n') ? text : `${text}\n\n`)
+  return events
+}
+
+type RpcMessage = { jsonrpc?: string; id?: string | number; method?: string; result?: unknown; error?: unknown }
+
+/**
+ * The Node half of the hop tap: turns the tap's reports into transcript events, tracks sessions and
+ * answers verdicts for faults.
+ */
+export class HopTap {
+  readonly faults: HopFaults
+  readonly #transcript: Transcript
+  readonly #sessions = new Map<string, SessionInfo>()
+  readonly #conns = new Map<string, ConnInfo>()
+  readonly #rpcs = new Map<string, string>()
+  /** JSON-RPC request id → method, per DO, so a response frame can be matched by its request's method. */
+  readonly #methods = new Map<string, Map<string | number, string>>()
+  readonly #listeners = new Set<(session: SessionInfo, event: Record<string, unknown>) => void>()
+  #timers: PendingTimer[] = []
+  readonly #pending = new Map<string, TapEvent>()
+  readonly #expected = new Map<string, number>()
+  #gapTimer?: NodeJS.Timeout
+
+  constructor(transcript: Transcript) {
+    this.#transcript = transcript
+    this.faults = new HopFaults(transcript)
+  }
+
+  /** Sessions seen on the hop, in order of first appearance. */
+  sessions(): SessionInfo[] {
+    return [...this.#sessions.values()].map((session) => ({ ...session }))
+  }
+
+  /** Finds a session by its id or its DO name. */
+  session(idOrName: string): SessionInfo | undefined {
+    return this.#sessions.get(idOrName) ?? [...this.#sessions.values()].find((session) => session.id === idOrName)
+  }
+
+  /** Changes a session's lifecycle state (lifecycle controls call this). */
+  setState(name: string, state: SessionInfo['state']): void {
+    const session = this.#sessions.get(name)
+    if (session) session.state = state
+  }
+
+  /** Timers pending in the Worker's isolate, as last reported by the tap. */
+  pendingTimers(): PendingTimer[] {
+    return [...this.#timers]
+  }
+
+  /** Subscribes to hop activity of any session (the idle policy uses it); returns the unsubscribe function. */
+  onActivity(listener: (session: SessionInfo, event: Record<string, unknown>) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Marks every socket closed: after a restart or crash the runtime's sockets are gone. */
+  resetConnections(): void {
+    this.#conns.clear()
+    this.#rpcs.clear()
+    for (const session of this.#sessions.values()) {
+      session.openSockets = 0
+      session.running = 0
+    }
+  }
+
+  /** Handles one request from the tap (`/events` or `/verdict`). */
+  async handle(request: Request): Promise<Response> {
+    const body = (await request.json()) as { events: TapEvent[]; timers?: PendingTimer[] }
+    if (body.timers) this.#timers = body.timers
+    for (const event of body.events) this.#pending.set(`${event.p}:${event.s}`, event)
+    const isVerdict = new URL(request.url).pathname === '/verdict'
+    const last = body.events.at(-1)
+    // A verdict cannot wait for stragglers: everything up to its own step is recorded now.
+    const step = this.#drain(isVerdict && last ? last : undefined)
+    const verdict = isVerdict && step ? this.faults.verdict(step) : undefined
+    return Response.json({ armed: this.faults.armed, ...verdict })
+  }
+
+  /** Records buffered events in the tap's order; `upTo` forces progress past gaps up to that event. */
+  #drain(upTo?: TapEvent): HopStep | undefined {
+    let step: HopStep | undefined
+    for (;;) {
+      const prefixes = new Set([...this.#pending.values()].map((event) => event.p as string))
+      let progressed = false
+      for (const prefix of prefixes) {
+        let expected = this.#expected.get(prefix) ?? 1
+        let event = this.#pending.get(`${prefix}:${expected}`)
+        if (!event && upTo && upTo.p === prefix && (upTo.s as number) >= expected) {
+          // Skip the gap: the missing reports are late (or lost with a cancelled request).
+          expected = Math.min(...[...this.#pending.values()].filter((e) => e.p === prefix).map((e) => e.s as number))
+          event = this.#pending.get(`${prefix}:${expected}`)
+        }
+        if (!event) continue
+        this.#pending.delete(`${prefix}:${expected}`)
+        this.#expected.set(prefix, expected + 1)
+        const result = this.#record(event)
+        if (event === upTo) step = result
+        progressed = true
+      }
+      if (!progressed) break
+    }
+    if (this.#pending.size > 0 && !this.#gapTimer) {
+      // A gap that lasts is a report lost with its request: move on rather than stall the transcript.
+      this.#gapTimer = setTimeout(() => {
+        this.#gapTimer = undefined
+        for (const event of this.#pending.values()) {
+          const expected = this.#expected.get(event.p as string) ?? 1
+          if ((event.s as number) > expected) this.#expected.set(event.p as string, Math.min(event.s as number, this.#minPending(event.p as string)))
+        }
+        this.#drain()
+      }, 50)
+      this.#gapTimer.unref()
+    }
+    return step
+  }
+
+  #minPending(prefix: string): number {
+    return Math.min(...[...this.#pending.values()].filter((e) => e.p === prefix).map((e) => e.s as number))
+  }
+
+  #session(name: string): SessionInfo {
+    let session = this.#sessions.get(name)
+    if (!session) {
+      const { id, transport } = parseObjectName(name)
+      session = { id, transport, name, state: 'active', lastEventAt: 0, running: 0, openSockets: 0 }
+      this.#sessions.set(name, session)
+    }
+    return session
+  }
+
+  #rememberRequests(name: string, messages: unknown): void {
+    const list = Array.isArray(messages) ? messages : [messages]
+    let map = this.#methods.get(name)
+    if (!map) this.#methods.set(name, (map = new Map()))
+    for (const message of list as RpcMessage[]) {
+      if (message && typeof message === 'object' && message.method && message.id !== undefined) map.set(message.id, message.method)
+    }
+  }
+
+  /** The JSON-RPC methods a message list is about: request methods, or the methods of the requests answered. */
+  #methodsOf(name: string, messages: unknown): string[] {
+    const list = (Array.isArray(messages) ? messages : [messages]) as RpcMessage[]
+    const map = this.#methods.get(name)
+    const methods: string[] = []
+    for (const message of list) {
+      if (!message || typeof message !== 'object') continue
+      if (message.method) methods.push(message.method)
+      else if (message.id !== undefined && map?.has(message.id)) methods.push(map.get(message.id)!)
+    }
+    return methods
+  }
+
+  #record(event: TapEvent): HopStep | undefined {
+    const session = this.#session(event.name)
+    const base = { layer: 'hop' as const, name: event.name, session: session.id, transport: session.transport }
+    const exchange = event.exchange ?? (event.conn ? this.#conns.get(event.conn)?.exchange : undefined)
+    const ex = exchange !== undefined ? { exchange } : {}
+    let step: HopStep | undefined
+    let recorded: Record<string, unknown> | undefined
+    switch (event.kind) {
+      case 'upgrade': {
+        const messages = typeof event.mcpMessage === 'string' ? parseJson(Buffer.from(event.mcpMessage, 'base64').toString('utf8')) : undefined
+        if (messages) this.#rememberRequests(event.name, messages)
+        const mcpMethod = (event.mcpMethod as string | null) ?? undefined
+        this.#conns.set(event.conn!, { name: event.name, exchange: event.exchange, mcpMethod, open: true, running: mcpMethod === 'POST' })
+        session.openSockets++
+        // Until its upgrade answers, every socket is a running request; a POST stays one until the DO closes it.
+        session.running++
+        recorded = { ...base, type: 'upgrade', conn: event.conn, ...ex, mcpMethod, ...(messages ? { messages } : {}) }
+        step = { step: 'upgrade', name: event.name, session: session.id, direction: 'worker->do', methods: this.#methodsOf(event.name, messages) }
+        break
+      }
+      case 'upgrade-result': {
+        const conn = this.#conns.get(event.conn!)
+        if (conn && !conn.running && conn.open) session.running = Math.max(0, session.running - 1)
+        if (event.status !== 101) this.#closeConn(event.conn!, session)
+        recorded = { ...base, type: 'upgrade-result', conn: event.conn, ...ex, status: event.status, ...(event.fault ? { fault: event.fault } : {}) }
+        break
+      }
+      case 'frame': {
+        const text = String(event.data ?? '')
+        const json = parseJson(text) as Record<string, unknown> | undefined
+        const decoded: Record<string, unknown> = {}
+        let messages: unknown[] = []
+        if (json && json.type === 'cf_mcp_agent_event' && typeof json.event === 'string') {
+          const sse = decodeSse(json.event)
+          decoded.frame = 'cf_mcp_agent_event'
+          decoded.close = Boolean(json.close)
+          decoded.sse = sse
+          messages = sse.map((item) => item.data)
+          const conn = this.#conns.get(event.conn!)
+          if (json.close && conn?.running) {
+            conn.running = false
+            session.running = Math.max(0, session.running - 1)
+          }
+        } else if (json !== undefined) {
+          decoded.message = json
+          messages = [json]
+        } else {
+          decoded.text = text
+        }
+        if (event.direction === 'worker->do') this.#rememberRequests(event.name, messages)
+        const methods = this.#methodsOf(event.name, messages)
+        recorded = { ...base, type: 'frame', conn: event.conn, ...ex, direction: event.direction, nth: event.nth, ...(methods.length ? { methods } : {}), ...decoded }
+        step = { step: 'frame', name: event.name, session: session.id, direction: event.direction as HopStep['direction'], methods }
+        break
+      }
+      case 'close':
+        this.#closeConn(event.conn!, session)
+        recorded = { ...base, type: 'close', conn: event.conn, ...ex, direction: event.direction, code: event.code, reason: event.reason || undefined, wasClean: event.wasClean }
+        break
+      case 'error':
+        recorded = { ...base, type: 'socket-error', conn: event.conn, ...ex, direction: event.direction, message: event.message }
+        break
+      case 'rpc': {
+        const args = redact(event.args)
+        this.#rpcs.set(event.id!, event.name)
+        session.running++
+        if (event.method === 'onSSEMcpMessage' && Array.isArray(args)) this.#rememberRequests(event.name, args[1])
+        const methods = event.method === 'onSSEMcpMessage' && Array.isArray(args) ? this.#methodsOf(event.name, args[1]) : []
+        recorded = { ...base, type: 'rpc', call: event.id, ...ex, method: event.method, args }
+        step = { step: 'rpc', name: event.name, session: session.id, direction: 'worker->do', rpc: String(event.method), methods }
+        break
+      }
+      case 'rpc-result':
+        if (this.#rpcs.delete(event.id!)) session.running = Math.max(0, session.running - 1)
+        recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: redact(event.value) } : { error: event.error }) }
+        break
+      case 'fetch':
+        session.running++
+        recorded = { ...base, type: 'fetch', call: event.id, ...ex, method: event.method, url: event.url }
+        break
+      case 'fetch-result':
+        session.running = Math.max(0, session.running - 1)
+        recorded = { ...base, type: 'fetch-result', call: event.id, status: event.status }
+        break
+    }
+    if (!recorded) return step
+    const wasState = session.state
+    // Only steps that reach the DO make it live again; closes of sockets an eviction dropped do not.
+    if (recorded.type === 'rpc' || recorded.type === 'upgrade' || recorded.type === 'fetch' || (recorded.type === 'frame' && recorded.direction === 'worker->do')) session.state = 'active'
+    const transcriptEvent = this.#transcript.record(recorded)
+    session.lastEventAt = transcriptEvent.t
+    for (const listener of this.#listeners) listener(session, { ...recorded, previousState: wasState })
+    return step
+  }
+
+  #closeConn(connId: string, session: SessionInfo): void {
+    const conn = this.#conns.get(connId)
+    if (!conn?.open) return
+    conn.open = false
+    session.openSockets = Math.max(0, session.openSockets - 1)
+    if (conn.running) {
+      conn.running = false
+      session.running = Math.max(0, session.running - 1)
+    }
+  }
+}
+
+// One tap per emulator; the lifecycle controls find it through the emulator's transcript.
+const TAPS = new WeakMap<Transcript, HopTap>()
+
+/** The hop tap of the emulator that owns `transcript` (undefined when the tap is off). */
+export function hopTapFor(transcript: Transcript): HopTap | undefined {
+  return TAPS.get(transcript)
+}
+
+function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
+  const local = ctx.worker.durableObjects.filter((binding) => !binding.scriptName)
+  if (!options.tap || local.length === 0) return
+  const tap = new HopTap(ctx.transcript)
+  TAPS.set(ctx.transcript, tap)
+  const contents = readFileSync(TAP_SOURCE, 'utf8')
+  const appDurableObjects = { ...((ctx.worker.workerOptions.durableObjects as Record<string, unknown> | undefined) ?? {}) }
+  const wrappedBindings: Record<string, { scriptName: string }> = {}
+  const unbound: { className: string; useSQLite: boolean }[] = []
+  for (const binding of local) {
+    const tapName = `mcp-harness-hop-tap-${binding.binding.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`
+    // The class stays defined in the app Worker; only its binding is replaced by the tap's wrapper.
+    delete appDurableObjects[binding.binding]
+    unbound.push({ className: binding.className, useSQLite: binding.useSQLite })
+    wrappedBindings[binding.binding] = { scriptName: tapName }
+    ctx.addWorker({
+      name: tapName,
+      modules: [{ type: 'ESModule', path: 'hop-tap.worker.js', contents }],
+      durableObjects: { INNER: { className: binding.className, scriptName: ctx.appWorkerName, useSQLite: binding.useSQLite } },
+      serviceBindings: { HOP: (request: Request) => tap.handle(request) },
+    } as never)
+  }
+  ctx.patchAppWorker({ durableObjects: appDurableObjects, additionalUnboundDurableObjects: unbound, wrappedBindings } as never)
+  ctx.addMiddleware({
+    name: HOP,
+    onRequest({ request, exchange }) {
+      request.headers.set(HOP_STAMP_HEADER, `e=${exchange};f=${tap.faults.armed ? 1 : 0}`)
+      return undefined
+    },
+  })
+  return {
+    beforeStop: () => tap.resetConnections(),
+  }
+}
+
+/**
+ * Taps the Worker→DO hop: every RPC call, WebSocket upgrade, frame and close becomes a `hop`
+ * transcript event with the DO name, and faults can be injected on it.
+ * @example createEmulator({ config, hop: { tap: true } })
+ */
+export const hopPlugin: EmulatorPlugin<typeof HopOptionsSchema> = { name: HOP, options: HopOptionsSchema, setup }

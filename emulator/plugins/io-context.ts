@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { z } from 'zod'
+import type { FrontContext } from '../internal/front.ts'
+import type { EmulatorPlugin } from './types.ts'
+
+/** The plugin's name, and its key in the emulator options. */
+export const TIMEOUTS = 'timeouts'
+
+/**
+ * Production's limits (November 2026):
+ * - waitUntil: tasks still pending 30 s after the response are cancelled
+ *   (https://developers.cloudflare.com/workers/runtime-apis/context/#waituntil, and
+ *   https://developers.cloudflare.com/workers/platform/limits/#duration: "cancellation will be delayed
+ *   until the promise has completed or until an additional 30 seconds have elapsed").
+ * - inactivity: an object with pending work and no incoming events is dropped after 70-140 s
+ *   (https://developers.cloudflare.com/durable-objects/concepts/durable-object-lifecycle/); the model
+ *   uses the lower bound, the first moment production may cut.
+ */
+export const PRODUCTION_LIMITS = { waitUntilAfterResponseMs: 30_000, inactivityMs: 70_000 } as const
+
+/** The production texts the model prints (Worker log) and records. */
+export const INACTIVITY_MESSAGE = 'IoContext timed out due to inactivity, waitUntil tasks were cancelled'
+export const WAIT_UNTIL_MESSAGE = 'waitUntil() tasks did not complete within the allowed time after invocation end and have been cancelled.'
+
+export const TimeoutsOptionsSchema = z.object({
+  /** Multiplies every production limit; `0.01` turns 70 s of inactivity into 700 ms. */
+  scale: z.number().positive().max(1).default(1),
+  /** How long `waitUntil` tasks may run after the response finished (default: production's 30 s, scaled). */
+  waitUntilAfterResponseMs: z.number().int().positive().optional(),
+  /** How long an IoContext with pending work may go without activity (default: production's 70 s, scaled). */
+  inactivityMs: z.number().int().positive().optional(),
+})
+
+export type TimeoutsOptions = z.input<typeof TimeoutsOptionsSchema>
+
+/** The limits in force, after scaling. */
+export function resolveLimits(options: z.output<typeof TimeoutsOptionsSchema>): { waitUntilMs: number; inactivityMs: number } {
+  return {
+    waitUntilMs: options.waitUntilAfterResponseMs ?? Math.max(1, Math.round(PRODUCTION_LIMITS.waitUntilAfterResponseMs * options.scale)),
+    inactivityMs: options.inactivityMs ?? Math.max(1, Math.round(PRODUCTION_LIMITS.inactivityMs * options.scale)),
+  }
+}
+
+const STAMP = 'x-mcp-harness-io'
+const REPORT_HOST = 'mcp-harness.internal'
+const REPORT_PATH = '/io-context'
+const WORKER_SOURCE = new URL('../workers/io-context.worker.js', import.meta.url)
+
+/** What the in-workerd tracker reports when it cancels work. */
+const IoReportSchema = z.object({
+  kind: z.enum(['inactivity', 'waitUntil']),
+  message: z.string(),
+  exchange: z.number(),
+  request: z.string(),
+  phase: z.string(),
+  pending: z.array(z.object({ kind: z.string(), name: z.string(), ageMs: z.number().optional() })),
+  limits: z.object({ waitUntilMs: z.number(), inactivityMs: z.number() }).passthrough(),
+})
+
+/** Writes a file only through a rename, so parallel emulators sharing a build never read half a file. */
+async function writeAtomically(file: string, contents: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  await writeFile(temporary, contents)
+  await rename(temporary, file)
+}
+
+/**
+ * Models the IoContext limits standalone workerd lacks: `waitUntil` tasks cancelled a set time after
+ * the response, and an inactivity timeout that cancels a stuck request and its tasks with
+ * production's message. Opt-in: pass `timeouts` (production limits) or `timeouts: { scale: 0.01 }`.
+ * Records `harness` events `timeout:inactivity` and `timeout:waitUntil` naming the pending work; the
+ * client of a request cancelled for inactivity sees its connection dropped, as in production.
+ * @example createEmulator({ config, timeouts: { scale: 0.01 } })
+ */
+export const timeoutsPlugin: EmulatorPlugin<z.ZodOptional<typeof TimeoutsOptionsSchema>> = {
+  name: TIMEOUTS,
+  options: TimeoutsOptionsSchema.optional(),
+  async setup(ctx, options) {
+    if (!options) return
+    const limits = resolveLimits(options)
+    const open = new Map<number, FrontContext>()
+    ctx.transcript.on((event) => {
+      if (event.layer === 'client' && event.type === 'end' && typeof event.exchange === 'number') open.delete(event.exchange)
+    })
+    ctx.addMiddleware({
+      name: TIMEOUTS,
+      onRequest(front) {
+        open.set(front.exchange, front)
+        front.request.headers.set(STAMP, JSON.stringify({ exchange: front.exchange, ...limits }))
+        return undefined
+      },
+    })
+    ctx.addOutboundHandler(async (request) => {
+      const url = new URL(request.url)
+      if (url.hostname !== REPORT_HOST || url.pathname !== REPORT_PATH) return undefined
+      const report = IoReportSchema.parse(await request.json())
+      ctx.transcript.record({
+        layer: 'harness',
+        type: `timeout:${report.kind}`,
+        exchange: report.exchange,
+        request: report.request,
+        message: report.message,
+        phase: report.phase,
+        pending: report.pending,
+        limitMs: report.kind === 'inactivity' ? report.limits.inactivityMs : report.limits.waitUntilMs,
+      })
+      // The request's IoContext is gone: its client sees the request cancelled, not answered.
+      if (report.kind === 'inactivity') open.get(report.exchange)?.cancel(`timeout:inactivity`)
+      return new Response(null, { status: 204 })
+    })
+    // The generated entry re-exports the user's module (Durable Object classes included) and wraps
+    // its default export; it lives beside the build so that Miniflare resolves the relative import.
+    const entry = ctx.build.entry
+    const dir = path.dirname(entry)
+    const source = readFileSync(WORKER_SOURCE, 'utf8')
+    const runtimeName = `mcp-harness-io-context-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.js`
+    const userModule = `./${path.basename(entry)}`
+    const wrapper = [
+      `import * as user from ${JSON.stringify(userModule)}`,
+      `import { wrapDefault } from ${JSON.stringify(`./${runtimeName}`)}`,
+      `export * from ${JSON.stringify(userModule)}`,
+      `export default wrapDefault(user.default)`,
+      '',
+    ].join('\n')
+    const wrapperFile = path.join(dir, `mcp-harness-io-entry-${createHash('sha256').update(wrapper + runtimeName).digest('hex').slice(0, 12)}.js`)
+    await writeAtomically(path.join(dir, runtimeName), source)
+    await writeAtomically(wrapperFile, wrapper)
+    // Miniflare treats an imported `.js` as CommonJS by default; wrangler's bundle is ES modules.
+    ctx.patchAppWorker({ scriptPath: wrapperFile, modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }] })
+  },
+}

@@ -1,0 +1,48 @@
+"""pytest plugin (entry point ``pytest11``): fixtures that start or attach to an mcp-harness emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .server import ENV_CONTROL_TOKEN, ENV_CONTROL_URL, ENV_URL, HarnessServer, attach, start
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mcp-harness")
+    group.addoption("--mcp-harness-config", default=None, help="wrangler config of the Worker to serve (env MCP_HARNESS_CONFIG)")
+    group.addoption("--mcp-harness-command", default=None, help="command that runs the mcp-harness CLI (env MCP_HARNESS_COMMAND)")
+    parser.addini("mcp_harness_config", "wrangler config of the Worker to serve, relative to the ini file", default="")
+    parser.addini("mcp_harness_command", "command that runs the mcp-harness CLI", default="")
+
+
+def _setting(config: pytest.Config, name: str) -> str | None:
+    return config.getoption(f"--mcp-harness-{name}") or os.environ.get(f"MCP_HARNESS_{name.upper()}") or str(config.getini(f"mcp_harness_{name}") or "") or None
+
+
+@pytest.fixture(scope="session")
+def mcp_harness_server(pytestconfig: pytest.Config) -> Iterator[HarnessServer]:
+    """One emulator for the test session: attached via MCP_HARNESS_URL/_CONTROL_URL/_CONTROL_TOKEN, else started."""
+    if os.environ.get(ENV_URL) and os.environ.get(ENV_CONTROL_URL) and os.environ.get(ENV_CONTROL_TOKEN):
+        yield attach()
+        return
+    config = _setting(pytestconfig, "config")
+    if not config:
+        pytest.fail("mcp-harness: no Worker config. Set the ini option mcp_harness_config, --mcp-harness-config, or MCP_HARNESS_CONFIG.", pytrace=False)
+    # An ini value is relative to the ini file; an option or env value to the working directory.
+    base = Path(pytestconfig.inipath).parent if pytestconfig.inipath and config == pytestconfig.getini("mcp_harness_config") else Path.cwd()
+    server = start(base / config, command=_setting(pytestconfig, "command"))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def mcp_harness(mcp_harness_server: HarnessServer) -> HarnessServer:
+    """The session's emulator with a fresh transcript for this test."""
+    mcp_harness_server.reset_transcript()
+    return mcp_harness_server

@@ -1,0 +1,205 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import { createEmulator, isHarnessError, type Emulator } from '../emulator/index.ts'
+import { committedCassettes } from './committed.ts'
+import { CASSETTE_SCENARIOS, recordScenario } from '../scripts/record-cassettes.ts'
+import { buildCassette, createMockServer, emulatorTarget, loadCassette, recordCommand, replay, replayCommand, tapTranscript } from './index.ts'
+import { findSecrets } from './redact/scan.ts'
+import { describeRequest } from './replay.ts'
+
+let emulator: Emulator
+beforeAll(async () => {
+  emulator = await createEmulator({ config: 'server/wrangler.jsonc', workerLog: 'silent' })
+})
+afterAll(() => emulator?.dispose())
+
+describe('committed cassettes replay against the reference server under the emulator', () => {
+  test.each(committedCassettes())('replays %s green', async (file) => {
+    const result = await replay(file, { target: emulatorTarget(emulator) })
+    expect(result.ok).toBe(true)
+    expect(result.messages).toBeGreaterThan(2)
+  })
+})
+
+test('a changed tool result in a copy of the Inspector cassette fails replay with a report that points at it', async () => {
+  const file = 'recordings/cassettes/inspector/tools-call-add.json'
+  const cassette = await loadCassette(file)
+  const call = cassette.interactions.find((i) => (i.request.body as { method?: string })?.method === 'tools/call')!
+  const event = call.response!.sse![0]!
+  ;(event.data as { result: { content: { text: string }[] } }).result.content[0]!.text = '6'
+  const error = await replay(cassette, { target: emulator.url, source: file }).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(isHarnessError(error, 'ERR_REPLAY_MISMATCH')).toBe(true)
+  const report = (error as Error).message
+  expect(report).toContain(`Failed to replay tools/call (id 3) from ${file} (mode: replay)`)
+  expect(report).toContain(`#${call.id} POST /mcp tools/call (id 3), sse event 1 (message): failed matcher equal at result.content.0.text (recorded "6" ≠ received "5")`)
+  expect(report).toContain('Closest recorded:')
+  expect(report).toContain('Re-record: npm run record:cassettes -- inspector/tools-call-add')
+})
+
+test('KI-11: replaying the hibernation cassette without the eviction fails on memo, because memo lives in memory', async () => {
+  const result = await replay('recordings/cassettes/sdk/hibernation.json', { target: emulator.url, throwOnMismatch: false })
+  expect(result.ok).toBe(false)
+  expect(result.mismatches).toHaveLength(1)
+  expect(result.mismatches[0]!.difference).toMatchObject({ path: 'result.content.0.text', expected: '1', received: '2' })
+})
+
+test('an ignore matcher lets a known difference pass', async () => {
+  const result = await replay('recordings/cassettes/sdk/hibernation.json', { target: emulator.url, matchers: { ignore: ['result.content'] } })
+  expect(result.ok).toBe(true)
+})
+
+describe('mock serves the server side of a cassette', () => {
+  test('the TS SDK client completes a session against the mock of sdk/streamable-http', async () => {
+    const mock = await createMockServer('recordings/cassettes/sdk/streamable-http.json')
+    try {
+      const client = new Client({ name: 'mock-test', version: '0.1.0' })
+      const transport = new StreamableHTTPClientTransport(new URL('/mcp', mock.url))
+      await client.connect(transport)
+      expect(transport.sessionId).toMatch(/^[0-9a-f]{32}$/)
+      const tools = await client.listTools()
+      expect(tools.tools.map((t) => t.name)).toContain('add')
+      expect(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).toMatchObject({ content: [{ type: 'text', text: '5' }] })
+      expect(await client.callTool({ name: 'counter', arguments: {} })).toMatchObject({ content: [{ text: '1' }] })
+      expect(await client.callTool({ name: 'counter', arguments: {} })).toMatchObject({ content: [{ text: '2' }] })
+      await transport.terminateSession()
+      await client.close()
+      expect(mock.errors).toEqual([])
+      expect(mock.served()).toBe(8)
+    } finally {
+      await mock.close()
+    }
+  })
+
+  test('the mock sends an elicitation only after, and its result only after the client answered', async () => {
+    const mock = await createMockServer('recordings/cassettes/sdk/progress-elicitation.json')
+    try {
+      const client = new Client({ name: 'mock-test', version: '0.1.0' }, { capabilities: { elicitation: { form: {} } } })
+      const asked: string[] = []
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message)
+        return { action: 'accept', content: { name: 'Ada' } }
+      })
+      const transport = new StreamableHTTPClientTransport(new URL('/mcp', mock.url))
+      await client.connect(transport)
+      const progress: number[] = []
+      await client.callTool({ name: 'slow', arguments: { steps: 3, ms: 20 } }, undefined, { onprogress: (p) => progress.push(p.progress) })
+      expect(progress).toEqual([1, 2, 3])
+      expect(await client.callTool({ name: 'elicit_name', arguments: {} })).toMatchObject({ content: [{ text: 'Hello, Ada' }] })
+      expect(asked).toEqual(['What is your name?'])
+      await transport.terminateSession()
+      await client.close()
+      expect(mock.errors).toEqual([])
+    } finally {
+      await mock.close()
+    }
+  })
+
+  test('a request the cassette does not hold gets ERR_REPLAY_MISS with the closest recorded one', async () => {
+    const mock = await createMockServer('recordings/cassettes/sdk/streamable-http.json')
+    try {
+      const client = new Client({ name: 'mock-test', version: '0.1.0' })
+      await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', mock.url)))
+      await client.listTools()
+      await expect(client.listTools()).rejects.toThrow(/ERR_REPLAY_MISS/)
+      expect(mock.errors[0]!.message).toContain('Closest: #4 tools/list (id 1): #4 tools/list (id 1) was already served')
+      await client.close()
+    } finally {
+      await mock.close()
+    }
+  })
+})
+
+describe('capture', () => {
+  test('a cassette saved from the emulator transcript replays green', async () => {
+    const tap = tapTranscript(emulator.transcript)
+    await tap.start()
+    const client = new Client({ name: 'tap-test', version: '0.1.0' })
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', emulator.url))
+    await client.connect(transport)
+    await client.callTool({ name: 'memo', arguments: {} })
+    await emulator.evict({ session: transport.sessionId!, webSockets: 'hibernate' })
+    await client.callTool({ name: 'memo', arguments: {} })
+    await transport.terminateSession()
+    await client.close()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await tap.stop()
+    const cassette = buildCassette(tap.snapshot(), { client: 'tap-test', scenario: 'tap', transport: 'streamable-http', recordedWith: 'emulator' })
+    expect(cassette.interactions.map((i) => describeRequest(i))).toEqual(['initialize (id 0)', 'notifications/initialized', 'GET /mcp', 'tools/call (id 1)', 'tools/call (id 2)', 'DELETE /mcp'])
+    // The hop and lifecycle layers come along, normalized like the HTTP traffic.
+    expect(cassette.events.filter((e) => e.layer === 'lifecycle' && e.type === 'evicted').map((e) => e.detail.name)).toEqual(['streamable-http:<session-1>'])
+    expect(cassette.events.some((e) => e.layer === 'hop')).toBe(true)
+    expect(findSecrets(cassette)).toEqual([])
+    // Both memo calls answer 1 only because the eviction is re-enacted between them (KI-11).
+    expect((await replay(cassette, { target: emulatorTarget(emulator) })).ok).toBe(true)
+  })
+
+  test('re-recording the same session gives the same file, apart from timings', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-rerecord-'))
+    try {
+      const scenario = CASSETTE_SCENARIOS.find((s) => s.id === 'sdk/streamable-http')!
+      const untimed = (text: string) => text.replace(/"t": \d+/g, '"t": 0')
+      const first = await readFile(await recordScenario(emulator, scenario, dir), 'utf8')
+      const second = await readFile(await recordScenario(emulator, scenario, dir), 'utf8')
+      expect(untimed(second)).toBe(untimed(first))
+      expect(untimed(first)).toBe(untimed(await readFile('recordings/cassettes/sdk/streamable-http.json', 'utf8')))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('CLI commands', () => {
+  test('record writes the cassette when the client ends the session, and replay exits 0 on a match and 1 on a mismatch', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-cli-'))
+    try {
+      const out = path.join(dir, 'cli.json')
+      const port = await freePort()
+      const recording = recordCommand.run(['--target', emulator.url.href, '--listen', `127.0.0.1:${port}`, '--out', out, '--client', 'mcp-typescript-sdk'])
+      await waitForPort(port)
+      const client = new Client({ name: 'cli-test', version: '0.1.0' })
+      const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`))
+      await client.connect(transport)
+      await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })
+      await transport.terminateSession()
+      await client.close()
+      expect(await recording).toBe(0)
+      const cassette = await loadCassette(out)
+      expect(cassette.meta).toMatchObject({ client: 'mcp-typescript-sdk', scenario: 'cli', recordedWith: 'proxy' })
+      expect(await replayCommand.run([out, '--target', emulator.url.href])).toBe(0)
+      const text = (await readFile(out, 'utf8')).replace('"text": "3"', '"text": "4"')
+      await writeFile(out, text)
+      expect(await replayCommand.run([out, '--target', emulator.url.href])).toBe(1)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
+      socket.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`)
+}

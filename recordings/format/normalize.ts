@@ -1,0 +1,161 @@
+import type { CapturedSession } from '../capture/types.ts'
+import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, type Redactor } from '../redact/index.ts'
+import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent } from './schema.ts'
+
+/** Request headers that say nothing about the session and change run to run. */
+const DROPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cf-connecting-ip', 'cf-ray'])
+/** Response headers that change run to run or describe the connection, not the answer (plus Miniflare's internal `mf-*`). */
+const DROPPED_RESPONSE_HEADERS = new Set(['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'cf-ray', 'server', 'x-powered-by'])
+
+export interface BuildCassetteOptions {
+  /** Extra redactors, applied after the defaults. */
+  redactors?: Redactor[]
+}
+
+/**
+ * Placeholders for values that differ each run (session ids, SSE event ids): the same value always
+ * gets the same placeholder, numbered in order of first appearance.
+ */
+export class Placeholders {
+  readonly #byValue = new Map<string, string>()
+  readonly #counts = new Map<string, number>()
+
+  /** The placeholder for `value`, allocated on first use, e.g. `<session-1>`. */
+  for(kind: string, value: string): string {
+    let placeholder = this.#byValue.get(value)
+    if (!placeholder) {
+      const n = (this.#counts.get(kind) ?? 0) + 1
+      this.#counts.set(kind, n)
+      placeholder = `<${kind}-${n}>`
+      this.#byValue.set(value, placeholder)
+    }
+    return placeholder
+  }
+
+  /** Replaces every known value of `kind` found anywhere inside `text`. */
+  replaceIn(text: string, kinds: string[]): string {
+    let out = text
+    for (const [value, placeholder] of this.#byValue) {
+      if (value.length >= 8 && kinds.some((kind) => placeholder.startsWith(`<${kind}-`))) out = out.split(value).join(placeholder)
+    }
+    return out
+  }
+}
+
+const SESSION_IN_TEXT = /[?&]sessionId=([^&\s"'#]+)/g
+
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
+  if (typeof value === 'string') return fn(value)
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn))
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]))
+  return value
+}
+
+function parseBody(text: string | undefined, contentType: string | undefined, redactors: Redactor[], fix: (s: string) => string): { body?: unknown; bodyText?: string } {
+  if (text === undefined || text === '') return {}
+  if (contentType?.includes('json') || /^\s*[[{]/.test(text)) {
+    try {
+      return { body: mapStrings(applyJsonRedactors(JSON.parse(text), redactors), fix) }
+    } catch {
+      // Not JSON after all: kept verbatim below (malformed bodies are often the point of a test).
+    }
+  }
+  if (contentType?.includes('application/x-www-form-urlencoded')) return { bodyText: fix(applyFieldRedactors(new URLSearchParams(text), redactors).toString()) }
+  return { bodyText: fix(text) }
+}
+
+/**
+ * Orders exchanges by start time, except that requests a client sent concurrently (no answer from
+ * the server arrived between them) are ordered by content, so that re-recording gives the same file
+ * whichever of them won the race.
+ */
+function canonicalOrder(exchanges: CapturedSession['exchanges']): CapturedSession['exchanges'] {
+  const byTime = [...exchanges].sort((a, b) => a.t - b.t || a.id - b.id)
+  const observations = byTime.flatMap((x) => (x.response ? [x.response.t, ...(x.response.sse ?? []).map((e) => e.t), ...(x.response.end ? [x.response.end.t] : [])] : []))
+  const key = (x: CapturedSession['exchanges'][number]) => `${x.request.method} ${x.request.path} ${x.request.bodyText ?? ''}`
+  const out: CapturedSession['exchanges'] = []
+  let group: CapturedSession['exchanges'] = []
+  const flush = () => out.push(...group.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.t - b.t)))
+  for (const x of byTime) {
+    const previous = group.at(-1)
+    if (previous && observations.some((t) => t > previous.t && t <= x.t)) {
+      flush()
+      group = []
+    }
+    group.push(x)
+  }
+  flush()
+  return out
+}
+
+const ms = (t: number) => Math.max(0, Math.round(t))
+
+/**
+ * Turns what a capture saw into a cassette: redacted, normalized (placeholders, relative times) and
+ * validated. This is the only way captured traffic becomes a cassette, so nothing unredacted persists.
+ * @example const cassette = buildCassette(proxy.snapshot(), { client: 'mcp-inspector-cli', scenario: 'tools-list', transport: 'streamable-http', recordedWith: 'proxy' })
+ */
+export function buildCassette(session: CapturedSession, meta: CassetteMeta, options: BuildCassetteOptions = {}): Cassette {
+  const redactors = [...defaultRedactors, ...(options.redactors ?? [])]
+  const exchanges = canonicalOrder(session.exchanges)
+  const t0 = exchanges[0]?.t ?? 0
+  const ids = new Placeholders()
+  // 1. Learn session ids (header, legacy query, SSE endpoint event) before rewriting anything.
+  for (const x of exchanges) {
+    const fromQuery = new URLSearchParams(x.request.query).get('sessionId')
+    if (fromQuery) ids.for('session', fromQuery)
+    const header = x.request.headers['mcp-session-id'] ?? x.response?.headers['mcp-session-id']
+    if (header) ids.for('session', header)
+    for (const event of x.response?.sse ?? []) for (const m of event.data.matchAll(SESSION_IN_TEXT)) ids.for('session', decodeURIComponent(m[1]!))
+  }
+  for (const event of session.events) {
+    if (typeof event.detail.session === 'string' && event.detail.session) ids.for('session', event.detail.session)
+    const name = event.detail.name
+    if (typeof name === 'string' && /^(?:streamable-http|sse):/.test(name)) ids.for('session', name.slice(name.indexOf(':') + 1))
+  }
+  const fix = (s: string) => ids.replaceIn(s, ['session'])
+  // 2. Rewrite each exchange: redact, then placeholders, then relative times.
+  const interactions: Interaction[] = exchanges.map((x, index) => {
+    const reqHeaders: Record<string, string> = {}
+    for (const [name, value] of Object.entries(applyHeaderRedactors(x.request.headers, redactors))) {
+      if (DROPPED_REQUEST_HEADERS.has(name)) continue
+      reqHeaders[name] = name === 'last-event-id' ? ids.for('event', value) : fix(value)
+    }
+    const query: Record<string, string> = {}
+    for (const [name, value] of applyFieldRedactors(new URLSearchParams(x.request.query), redactors)) query[name] = fix(value)
+    const interaction: Interaction = {
+      id: index + 1,
+      t: ms(x.t - t0),
+      request: { method: x.request.method, path: fix(x.request.path), query, headers: reqHeaders, ...parseBody(x.request.bodyText, x.request.headers['content-type'], redactors, fix) },
+    }
+    const r = x.response
+    if (r) {
+      const resHeaders: Record<string, string> = {}
+      for (const [name, value] of Object.entries(applyHeaderRedactors(r.headers, redactors))) if (!DROPPED_RESPONSE_HEADERS.has(name) && !name.startsWith('mf-')) resHeaders[name] = fix(value)
+      const sse: SseEvent[] | undefined = r.sse?.map((event) => {
+        const parsed = parseBody(event.data, 'application/json', redactors, fix)
+        return {
+          t: ms(event.t - t0),
+          event: event.event ?? 'message',
+          ...(event.id !== undefined && event.id !== '' ? { id: ids.for('event', event.id) } : {}),
+          ...(event.retry !== undefined ? { retry: event.retry } : {}),
+          ...(parsed.body !== undefined ? { data: parsed.body } : { dataText: parsed.bodyText ?? '' }),
+        }
+      })
+      interaction.response = {
+        status: r.status,
+        headers: resHeaders,
+        ...(sse ? { sse } : parseBody(r.bodyText, r.headers['content-type'], redactors, fix)),
+        end: r.end ? { t: ms(r.end.t - t0), reason: r.end.reason } : { t: ms((r.sse?.at(-1)?.t ?? r.t) - t0), reason: 'open' },
+      }
+    }
+    return interaction
+  })
+  const events = session.events.map((event) => ({
+    t: ms(event.t - t0),
+    layer: event.layer,
+    type: event.type,
+    detail: mapStrings(applyJsonRedactors(event.detail, redactors), fix) as Record<string, unknown>,
+  }))
+  return CassetteSchema.parse({ version: CASSETTE_VERSION, meta, interactions, events })
+}

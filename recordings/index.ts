@@ -1,0 +1,43 @@
+/* Replay and mock */
+export { replay, formatReport } from './replay.ts'
+export type { ReplayOptions, ReplayResult, ReplayMismatch, ReplayTarget } from './replay.ts'
+export { createMockServer } from './mock.ts'
+export type { MockServer, MockServerOptions } from './mock.ts'
+export { emulatorTarget, evictFromEvent } from './targets.ts'
+
+/* Modes */
+export { useCassette, resolveMode, MODES } from './modes.ts'
+export type { Mode, UseCassetteOptions, CassetteSession } from './modes.ts'
+
+/* Capture */
+export { createRecordingProxy, RecordingProxy } from './capture/proxy.ts'
+export type { RecordingProxyOptions } from './capture/proxy.ts'
+export { tapTranscript, sessionFromTranscript } from './capture/emulator-tap.ts'
+export type { Capture, CapturedExchange, CapturedSession, CapturedSseEvent, CapturedPlatformEvent } from './capture/types.ts'
+
+/* Format */
+export { CassetteSchema, CassetteMetaSchema, InteractionSchema, SseEventSchema, PlatformEventSchema, CASSETTE_VERSION } from './format/schema.ts'
+export type { Cassette, CassetteInput, CassetteMeta, Interaction, SseEvent, PlatformEvent, RecordedRequest, RecordedResponse } from './format/schema.ts'
+export { buildCassette, Placeholders } from './format/normalize.ts'
+export type { BuildCassetteOptions } from './format/normalize.ts'
+export { serializeCassette, parseCassette } from './format/serialize.ts'
+export { migrate, MIGRATIONS } from './format/migrate.ts'
+export { cassetteJsonSchema, CASSETTE_JSON_SCHEMA_PATH } from './format/json-schema.ts'
+
+/* Persistence */
+export { createFsPersister, loadCassette, saveCassette, writeFileAtomic } from './persist/fs.ts'
+export { createMemoryPersister } from './persist/memory.ts'
+export type { Persister } from './persist/types.ts'
+
+/* Matching */
+export { Matcher } from './match/compare.ts'
+export type { Matchers, Difference } from './match/compare.ts'
+export { Bindings } from './match/bindings.ts'
+
+/* Redaction */
+export { defaultRedactors, redactHeaders, redactFields, redactJsonPaths, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_FIELDS } from './redact/index.ts'
+export type { Redactor } from './redact/index.ts'
+
+/* CLI */
+export { RECORDINGS_COMMANDS, recordCommand, replayCommand, mockCommand } from './cli-commands.ts'
+export type { RecordingsCommand } from './cli-commands.ts'

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { HarnessError } from '../../emulator/errors.ts'
+import { parseCassette, serializeCassette } from '../format/serialize.ts'
+import type { Cassette } from '../format/schema.ts'
+import type { Persister } from './types.ts'
+
+/**
+ * Writes a file atomically: temp file in the same folder, fsync, rename. A crash mid-write leaves the
+ * old file (or none), never a truncated one.
+ */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true })
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    const handle = await open(temp, 'w')
+    try {
+      await handle.writeFile(text)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw new HarnessError('ERR_CASSETTE', `Failed to write cassette ${file}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/** Saves a cassette to a file (atomically, deterministic text). */
+export async function saveCassette(file: string, cassette: Cassette): Promise<void> {
+  await writeFileAtomic(file, serializeCassette(cassette))
+}
+
+/** Loads and validates a cassette file; a missing file is an `ERR_CASSETTE` naming it. */
+export async function loadCassette(file: string): Promise<Cassette> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new HarnessError('ERR_CASSETTE', `Failed to load cassette ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Record it first (mcp-harness record --out ${file}).`)
+  }
+  return parseCassette(text, file)
+}
+
+/**
+ * A persister over a folder: id `sdk/add` is `<root>/sdk/add.json`.
+ * @example const persister = createFsPersister('recordings/cassettes')
+ */
+export function createFsPersister(root: string): Persister {
+  const fileOf = (id: string) => path.join(root, id.endsWith('.json') ? id : `${id}.json`)
+  return {
+    async load(id) {
+      const file = fileOf(id)
+      try {
+        return parseCassette(await readFile(file, 'utf8'), file)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw error
+      }
+    },
+    save: (id, cassette) => saveCassette(fileOf(id), cassette),
+  }
+}

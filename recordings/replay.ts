@@ -1,0 +1,340 @@
+import { createParser } from 'eventsource-parser'
+import { HarnessError } from '../emulator/errors.ts'
+import { loadCassette } from './persist/fs.ts'
+import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
+import { Bindings } from './match/bindings.ts'
+import { Matcher, show, type Difference, type Matchers } from './match/compare.ts'
+
+/** A replay target that can also perform the cassette's platform events (e.g. an emulator evicting a Durable Object). */
+export interface ReplayTarget {
+  url: URL | string
+  /** Performs a recorded platform event (placeholders already bound), e.g. `lifecycle/evict`. */
+  onPlatformEvent?(event: PlatformEvent): Promise<void> | void
+}
+
+export interface ReplayOptions {
+  /** Base URL of the server to replay against, or a target object. */
+  target: URL | string | ReplayTarget
+  /** How answers are compared. */
+  matchers?: Matchers
+  /** Keep the recorded gaps between requests instead of sending each as soon as its causes arrived. */
+  realtime?: boolean
+  /** How long to wait for each recorded answer before calling it missing, ms (default 5000). */
+  waitMs?: number
+  /** Request headers to add or override, e.g. a fresh Authorization for a redacted one. */
+  headers?: Record<string, string>
+  /** Shown in reports; defaults to the cassette path when one was given. */
+  source?: string
+  /** The command that re-records this cassette, for reports; defaults to `meta.rerecord`. */
+  rerecord?: string
+  /** Throw `ERR_REPLAY_MISMATCH` with the report when answers differ (default true). */
+  throwOnMismatch?: boolean
+}
+
+/** One answer that differed from the recording. */
+export interface ReplayMismatch {
+  interaction: number
+  /** JSON-RPC method (and id) of the request whose answer differed, e.g. `tools/call (id 3)`. */
+  request: string
+  /** Where in the answer: `status`, `body`, `sse event 2`, … */
+  where: string
+  difference: Difference
+  /** The recorded message closest to the live one, when the live one was not where it was expected. */
+  closest?: { interaction: number; where: string; difference?: Difference }
+}
+
+export interface ReplayResult {
+  ok: boolean
+  source: string
+  /** JSON-RPC messages sent plus received. */
+  messages: number
+  durationMs: number
+  mismatches: ReplayMismatch[]
+  /** The human-readable mismatch report (empty when ok). */
+  report: string
+}
+
+interface LiveExchange {
+  status?: number
+  headers?: Headers
+  body?: string
+  sse: { event: string; id?: string; retry?: number; data: string }[]
+  ended: boolean
+  endReason?: string
+  abort: AbortController
+  done: Promise<void>
+  error?: string
+}
+
+type Step =
+  | { t: number; kind: 'request'; interaction: Interaction }
+  | { t: number; kind: 'abort'; interaction: Interaction }
+  | { t: number; kind: 'platform'; event: PlatformEvent }
+
+const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding'])
+
+/** The JSON-RPC messages of a value (a message or a batch). */
+function rpcList(value: unknown): Record<string, unknown>[] {
+  if (Array.isArray(value)) return value.filter((m) => m && typeof m === 'object') as Record<string, unknown>[]
+  return value && typeof value === 'object' ? [value as Record<string, unknown>] : []
+}
+
+/** `tools/call (id 3)` for a request body. */
+export function describeRequest(interaction: Interaction): string {
+  const message = rpcList(interaction.request.body)[0]
+  if (!message) return `${interaction.request.method} ${interaction.request.path}`
+  if (typeof message.method === 'string') return message.id !== undefined ? `${message.method} (id ${show(message.id)})` : message.method
+  return message.id !== undefined ? `response to server request id ${show(message.id)}` : `${interaction.request.method} ${interaction.request.path}`
+}
+
+/** Everything the server said in an interaction, as comparable items. */
+function recordedItems(interaction: Interaction): { where: string; value: unknown; text: boolean }[] {
+  const response = interaction.response
+  if (!response) return []
+  if (response.sse) return response.sse.map((e, i) => ({ where: `sse event ${i + 1} (${e.event})`, value: e.data !== undefined ? e.data : (e.dataText ?? ''), text: e.data === undefined }))
+  if (response.body !== undefined) return [{ where: 'body', value: response.body, text: false }]
+  if (response.bodyText !== undefined) return [{ where: 'body', value: response.bodyText, text: true }]
+  return []
+}
+
+function parseMaybe(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * Re-sends the client side of a cassette against a target and compares the server's answers with
+ * the recording, after normalization. Throws `ERR_REPLAY_MISMATCH` with a report that names the
+ * cassette, the message, the closest recorded one, the failed matcher and the re-record command.
+ * @example const result = await replay('recordings/cassettes/sdk/streamable-http.json', { target: emulator.url })
+ */
+export async function replay(cassetteOrPath: Cassette | string, options: ReplayOptions): Promise<ReplayResult> {
+  const cassette = typeof cassetteOrPath === 'string' ? await loadCassette(cassetteOrPath) : cassetteOrPath
+  const source = options.source ?? (typeof cassetteOrPath === 'string' ? cassetteOrPath : `cassette ${cassette.meta.client}/${cassette.meta.scenario}`)
+  const target: ReplayTarget = typeof options.target === 'string' || options.target instanceof URL ? { url: options.target } : options.target
+  const base = new URL(target.url)
+  const waitMs = options.waitMs ?? 5000
+  const matcher = new Matcher(options.matchers)
+  const bindings = new Bindings()
+  const live = new Map<number, LiveExchange>()
+  const started = performance.now()
+  const changed = new Set<() => void>()
+  const notify = () => {
+    for (const fn of changed) fn()
+  }
+  const early: { interaction: number; where: string; difference: Difference }[] = []
+
+  // 1. The timeline: requests, client aborts and platform events, in recorded order.
+  const steps: Step[] = []
+  for (const interaction of cassette.interactions) {
+    steps.push({ t: interaction.t, kind: 'request', interaction })
+    if (interaction.response?.end.reason === 'client-aborted') steps.push({ t: interaction.response.end.t, kind: 'abort', interaction })
+  }
+  for (const event of cassette.events) if (event.layer === 'lifecycle' || event.layer === 'harness') steps.push({ t: event.t, kind: 'platform', event })
+  steps.sort((a, b) => a.t - b.t || (a.kind === 'request' && b.kind === 'request' ? a.interaction.id - b.interaction.id : 0))
+
+  // 2. Before each step, wait until every answer recorded before it has arrived live (causality, not clocks).
+  const satisfied = (before: number) =>
+    cassette.interactions.every((interaction) => {
+      if (interaction.t >= before || !interaction.response) return true
+      const x = live.get(interaction.id)
+      if (!x) return false
+      if (x.ended) return true
+      const due = (interaction.response.sse ?? []).filter((e) => e.t < before).length
+      if (x.sse.length < due) return false
+      if (interaction.response.end.reason === 'complete' && interaction.response.end.t < before) return false
+      return x.status !== undefined || !(interaction.response.end.t < before || due > 0)
+    })
+  const waitUntil = (before: number) => waitFor(() => satisfied(before))
+  const waitFor = (condition: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (condition()) return resolve()
+      const timer = setTimeout(done, waitMs)
+      function check() {
+        if (condition()) done()
+      }
+      function done() {
+        clearTimeout(timer)
+        changed.delete(check)
+        resolve()
+      }
+      changed.add(check)
+    })
+
+  const send = (interaction: Interaction): LiveExchange => {
+    const request = interaction.request
+    const url = new URL(bindings.substitute(request.path), base)
+    url.pathname = `${base.pathname.replace(/\/$/, '')}${bindings.substitute(request.path)}`
+    for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, bindings.substitute(value))
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (SKIP_REQUEST_HEADERS.has(name) || value.includes('<redacted:')) continue
+      headers.set(name, bindings.substitute(value))
+    }
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value)
+    const body = request.body !== undefined ? JSON.stringify(bindings.substituteJson(request.body)) : request.bodyText !== undefined ? bindings.substitute(request.bodyText) : undefined
+    const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
+    live.set(interaction.id, x)
+    const recorded = interaction.response
+    x.done = (async () => {
+      try {
+        const response = await fetch(url, { method: request.method, headers, body, signal: x.abort.signal })
+        x.status = response.status
+        x.headers = response.headers
+        // Bind placeholders in headers as soon as they arrive: the next request may need them.
+        for (const [name, value] of Object.entries(recorded?.headers ?? {})) {
+          const got = response.headers.get(name)
+          if (got !== null && Bindings.has(value) && !bindings.match(value, got)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: got } })
+        }
+        notify()
+        if ((response.headers.get('content-type') ?? '').includes('text/event-stream') && response.body) {
+          const recordedSse = recorded?.sse ?? []
+          const parser = createParser({
+            onEvent: (event) => {
+              const index = x.sse.length
+              x.sse.push({ event: event.event ?? 'message', id: event.id, data: event.data })
+              const want = recordedSse[index]
+              if (want?.id !== undefined && event.id !== undefined) bindings.match(want.id, event.id)
+              if (want?.dataText !== undefined) bindings.match(want.dataText, event.data)
+              notify()
+            },
+            onRetry: (retry) => {
+              x.sse.push({ event: 'retry', retry, data: '' })
+              notify()
+            },
+          })
+          const decoder = new TextDecoder()
+          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }))
+        } else {
+          x.body = await response.text()
+        }
+        x.endReason = 'complete'
+      } catch (error) {
+        x.endReason = x.abort.signal.aborted ? 'client-aborted' : `error: ${(error as Error).message}`
+        if (!x.abort.signal.aborted) x.error = (error as Error).message
+      } finally {
+        x.ended = true
+        notify()
+      }
+    })()
+    return x
+  }
+
+  // 3. Run the timeline.
+  let messages = 0
+  for (const step of steps) {
+    await waitUntil(step.t)
+    if (options.realtime) {
+      const due = started + step.t - performance.now()
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
+    }
+    if (step.kind === 'request') {
+      messages += rpcList(step.interaction.request.body).length
+      send(step.interaction)
+    } else if (step.kind === 'abort') {
+      // The client hung up after it had what the recording shows it got, never before.
+      const x = live.get(step.interaction.id)
+      const due = step.interaction.response?.sse?.length ?? 0
+      if (x) await waitFor(() => x.ended || (x.status !== undefined && x.sse.length >= due))
+      x?.abort.abort()
+    } else {
+      const event = { ...step.event, detail: bindings.substituteJson(step.event.detail) as Record<string, unknown> }
+      await target.onPlatformEvent?.(event)
+    }
+  }
+  await waitUntil(Infinity)
+  // Streams the client left open at the end of the recording are closed now, like the client did.
+  for (const x of live.values()) if (!x.ended) x.abort.abort()
+  await Promise.all([...live.values()].map((x) => x.done))
+
+  // 4. Compare.
+  const mismatches: ReplayMismatch[] = []
+  const allRecorded = cassette.interactions.flatMap((interaction) => recordedItems(interaction).map((item) => ({ ...item, interaction: interaction.id })))
+  const closest = (value: unknown, exclude: string) => {
+    let best: ReplayMismatch['closest'] | undefined
+    let bestScore = Infinity
+    for (const item of allRecorded) {
+      if (`${item.interaction}/${item.where}` === exclude) continue
+      const differences = matcher.compare(item.value, value, cloneBindings(bindings))
+      if (differences.length < bestScore) {
+        bestScore = differences.length
+        best = { interaction: item.interaction, where: item.where, difference: differences[0] }
+      }
+    }
+    return best
+  }
+  for (const early1 of early) {
+    const interaction = cassette.interactions.find((i) => i.id === early1.interaction)!
+    mismatches.push({ interaction: interaction.id, request: describeRequest(interaction), where: early1.where, difference: early1.difference })
+  }
+  for (const interaction of cassette.interactions) {
+    const x = live.get(interaction.id)
+    const recorded = interaction.response
+    const request = describeRequest(interaction)
+    if (!recorded || !x) continue
+    if (x.error && x.status === undefined) {
+      mismatches.push({ interaction: interaction.id, request, where: 'connection', difference: { path: '(response)', matcher: 'reachable', expected: recorded.status, received: x.error } })
+      continue
+    }
+    if (x.status !== recorded.status) mismatches.push({ interaction: interaction.id, request, where: 'status', difference: { path: 'status', matcher: 'equal', expected: recorded.status, received: x.status } })
+    const recordedList = recordedItems(interaction)
+    const liveList = recorded.sse
+      ? x.sse.map((e) => (e.data === '' && e.event === 'retry' ? '' : parseMaybe(e.data)))
+      : x.body !== undefined && x.body !== ''
+        ? [parseMaybe(x.body)]
+        : []
+    messages += liveList.length
+    for (let i = 0; i < Math.max(recordedList.length, liveList.length); i++) {
+      const want = recordedList[i]
+      const got = liveList[i]
+      const where = want?.where ?? (recorded.sse ? `sse event ${i + 1}` : 'body')
+      if (!want) {
+        mismatches.push({ interaction: interaction.id, request, where, difference: { path: '(message)', matcher: 'unexpected', expected: undefined, received: got }, closest: closest(got, '') })
+        continue
+      }
+      if (i >= liveList.length) {
+        mismatches.push({ interaction: interaction.id, request, where, difference: { path: '(message)', matcher: 'missing', expected: want.value, received: undefined } })
+        continue
+      }
+      const differences = matcher.compare(want.value, got, bindings)
+      if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]!, closest: closest(got, `${interaction.id}/${want.where}`) })
+    }
+  }
+  const result: ReplayResult = {
+    ok: mismatches.length === 0,
+    source,
+    messages,
+    durationMs: Math.round(performance.now() - started),
+    mismatches,
+    report: mismatches.length ? formatReport(source, cassette, mismatches, options.rerecord ?? cassette.meta.rerecord) : '',
+  }
+  if (!result.ok && options.throwOnMismatch !== false) throw new HarnessError('ERR_REPLAY_MISMATCH', result.report)
+  return result
+}
+
+function cloneBindings(bindings: Bindings): Bindings {
+  const copy = new Bindings()
+  for (const [k, v] of bindings.values) copy.values.set(k, v)
+  return copy
+}
+
+/** The mismatch report (STYLE.md #6): cassette, message, closest recorded message, failed matcher, re-record command. */
+export function formatReport(source: string, cassette: Cassette, mismatches: ReplayMismatch[], rerecord?: string): string {
+  const lines: string[] = []
+  const first = mismatches[0]!
+  lines.push(`Failed to replay ${first.request} from ${source} (mode: replay): ${mismatches.length} answer${mismatches.length === 1 ? '' : 's'} differ from the recording.`)
+  for (const m of mismatches.slice(0, 10)) {
+    const interaction = cassette.interactions.find((i) => i.id === m.interaction)
+    lines.push(`  #${m.interaction} ${interaction?.request.method} ${interaction?.request.path} ${m.request}, ${m.where}: failed matcher ${m.difference.matcher} at ${m.difference.path} (recorded ${show(m.difference.expected)} ≠ received ${show(m.difference.received)})`)
+    if (m.closest) {
+      const d = m.closest.difference
+      lines.push(`    Closest recorded: #${m.closest.interaction} ${m.closest.where}${d ? `, failed matcher ${d.matcher} at ${d.path} (${show(d.expected)} ≠ ${show(d.received)})` : ', identical'}`)
+    }
+  }
+  if (mismatches.length > 10) lines.push(`  … and ${mismatches.length - 10} more`)
+  lines.push(`  Re-record: ${rerecord ?? `mcp-harness record --target <server> --out ${source}`}`)
+  return lines.join('\n')
+}
