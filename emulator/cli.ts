@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { createEmulator, type Emulator } from './emulator.ts'
+import type { Emulator } from './emulator.ts'
 import { startControlPlane } from './control/server.ts'
 import { isHarnessError } from './errors.ts'
 
@@ -120,8 +120,13 @@ function untilSignal(emulator: Emulator, stderr: NodeJS.WritableStream): Promise
         },
       )
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      // Miniflare's own exit hook kills workerd and exits 130/143 on these signals, skipping the
+      // emulator's clean stop (plugins, front door, temporary storage). The CLI owns the process,
+      // so it takes the signals over; Miniflare's 'exit' hook stays as a last-resort safety net.
+      for (const listener of process.listeners(signal)) process.off(signal, listener)
+      process.on(signal, onSignal)
+    }
   })
 }
 
@@ -143,6 +148,11 @@ const serve: CliCommand = {
     const port = parsePort(String(values.port))
     const host = String(values.host)
     if (!(HOSTS as readonly string[]).includes(host)) throw new UsageError(`Invalid --host "${host}": expected one of ${HOSTS.join(', ')} (the harness listens on loopback only).`)
+    // wrangler prints notes ("Using secrets defined in .dev.vars") with console.log; stdout is
+    // reserved for the ready output (one JSON line with --json), so they go to stderr.
+    console.log = console.info = (...args: unknown[]) => console.error(...args)
+    // Loaded here so that --help and argument errors answer without loading Miniflare.
+    const { createEmulator } = await import('./emulator.ts')
     const emulator = await createEmulator({
       config: String(values.config),
       port,

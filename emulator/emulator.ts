@@ -103,7 +103,7 @@ function assertWorkerShape(worker: WorkerConfig, bundle: string): void {
     // KI-12: production answers "Cannot read properties of undefined (reading 'idFromName')".
     throw new HarnessError(
       'ERR_CONFIG',
-      `Failed to start "${worker.name}": the Worker uses McpAgent but ${path.basename(worker.configPath)} binds no Durable Object (KI-12). Add "durable_objects": { "bindings": [{ "name": "MCP_OBJECT", "class_name": "<YourMcpAgentClass>" }] } and a matching "migrations" entry.`,
+      `Failed to start "${worker.name}": the Worker uses McpAgent but ${path.relative(process.cwd(), worker.configPath) || worker.configPath} binds no Durable Object (KI-12). Add "durable_objects": { "bindings": [{ "name": "MCP_OBJECT", "class_name": "<YourMcpAgentClass>" }] } and a matching "migrations" entry.`,
     )
   }
 }

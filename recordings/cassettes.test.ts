@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
@@ -19,9 +20,20 @@ beforeAll(async () => {
 })
 afterAll(() => emulator?.dispose())
 
+/** Cassettes that re-enact an eviction get an emulator of their own (see the @fixme on ReplayTarget.settle). */
+const reenactsEviction = (file: string) => readFileSync(file, 'utf8').includes('"layer": "lifecycle"')
+
+/** A fresh emulator for one test, disposed when it finishes. */
+async function freshEmulator(): Promise<Emulator> {
+  const fresh = await createEmulator({ config: 'server/wrangler.jsonc', workerLog: 'silent' })
+  onTestFinished(() => fresh.dispose())
+  return fresh
+}
+
 describe('committed cassettes replay against the reference server under the emulator', () => {
   test.each(committedCassettes())('replays %s green', async (file) => {
-    const result = await replay(file, { target: emulatorTarget(emulator) })
+    const target = reenactsEviction(file) ? await freshEmulator() : emulator
+    const result = await replay(file, { target: emulatorTarget(target) })
     expect(result.ok).toBe(true)
     expect(result.messages).toBeGreaterThan(2)
   })
@@ -120,6 +132,7 @@ describe('mock serves the server side of a cassette', () => {
 
 describe('capture', () => {
   test('a cassette saved from the emulator transcript replays green', async () => {
+    const emulator = await freshEmulator()
     const tap = tapTranscript(emulator.transcript)
     await tap.start()
     const client = new Client({ name: 'tap-test', version: '0.1.0' })

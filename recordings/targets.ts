@@ -21,8 +21,33 @@ export async function evictFromEvent(emulator: Emulator, event: PlatformEvent): 
   const session = eventSubject(event)
   if (!session) throw new HarnessError('ERR_UNSUPPORTED', `Failed to re-enact ${event.layer}/${event.type}: the event names no session or Durable Object (detail.name).`)
   const webSockets = event.detail.webSockets === 'close' ? 'close' : 'hibernate'
-  // The emulator's evict() waits for in-flight work on the object first, as production hibernation does.
+  await hopSettled(emulator, session)
   await emulator.evict({ session, webSockets })
+}
+
+/**
+ * Waits (bounded) until the Worker→DO hop of a session (of every session for '') has been quiet for `quietMs`.
+ * @fixme A replay is faster than a client: the client's response can end while the hop's WebSocket
+ * for it is still closing, and workerd then refuses the eviction for 30 s ("still has active
+ * references"); the emulator's own quiesce does not count a closing socket yet.
+ */
+export async function hopSettled(emulator: Emulator, session: string, quietMs = 30, maxMs = 1_000): Promise<void> {
+  const id = session.slice(session.indexOf(':') + 1)
+  await new Promise<void>((resolve) => {
+    let quiet = setTimeout(done, quietMs)
+    const cap = setTimeout(done, maxMs)
+    const off = emulator.transcript.on((e) => {
+      if (e.layer !== 'hop' || (id !== '' && e.session !== id && !String(e.name ?? '').endsWith(id))) return
+      clearTimeout(quiet)
+      quiet = setTimeout(done, quietMs)
+    })
+    function done() {
+      clearTimeout(quiet)
+      clearTimeout(cap)
+      off()
+      resolve()
+    }
+  })
 }
 
 /**
@@ -33,6 +58,7 @@ export async function evictFromEvent(emulator: Emulator, event: PlatformEvent): 
 export function emulatorTarget(emulator: Emulator): ReplayTarget {
   return {
     url: emulator.url,
+    settle: () => hopSettled(emulator, ''),
     async onPlatformEvent(event) {
       if (event.layer !== 'lifecycle') return
       // An event about a session this replay never opened (its placeholder is unbound) is not ours.

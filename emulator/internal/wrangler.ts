@@ -121,7 +121,7 @@ export async function readWorkerConfig(configPath: string, environment?: string)
       // KI-13: production refuses to deploy this; wrangler dev silently runs it.
       throw new HarnessError(
         'ERR_CONFIG',
-        `Failed to start "${config.name ?? file}": Durable Object class ${object.className} (binding ${object.binding}) has no migration defined (KI-13). Add to ${path.basename(file)}: "migrations": [{ "tag": "v1", "new_sqlite_classes": ["${object.className}"] }].`,
+        `Failed to start "${config.name ?? file}": Durable Object class ${object.className} (binding ${object.binding}) has no migration defined (KI-13). Add to ${path.relative(process.cwd(), file) || file}: "migrations": [{ "tag": "v1", "new_sqlite_classes": ["${object.className}"] }].`,
       )
     }
   }
@@ -219,9 +219,12 @@ export async function buildWorker(worker: WorkerConfig, environment?: string, on
   if (output.code !== 0) {
     await rm(outdir, { recursive: true, force: true })
     const missingPeer = /Could not resolve "(@modelcontextprotocol\/[^"]+)"/.exec(output.text)
+    const notExported = /Durable Objects, which are not exported in your entrypoint file: ([\w, ]+)/.exec(stripAnsi(output.text))
     const hint = missingPeer
       ? `The package ${missingPeer[1]} is not installed: \`agents/mcp\` imports it as an optional peer (KI-33). Run \`npm install ${missingPeer[1]}\`.`
-      : 'Fix the error above; `npx wrangler deploy --dry-run` reproduces it.'
+      : notExported
+        ? `The Worker module does not export the Durable Object class ${notExported[1]!.trim()} (KI-01). Add \`export\` before \`class ${notExported[1]!.split(',')[0]!.trim()}\` in ${path.relative(process.cwd(), worker.main) || worker.main} (or re-export it there).`
+        : 'Fix the error above; `npx wrangler deploy --dry-run` reproduces it.'
     throw new HarnessError('ERR_BUILD', `Failed to build the Worker of "${worker.configPath}" with wrangler:\n${trimBuildLog(output.text)}\n${hint}`)
   }
   const meta = JSON.parse(await readFile(metafile, 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, { entryPoint?: string }> }
@@ -235,10 +238,14 @@ export async function buildWorker(worker: WorkerConfig, environment?: string, on
   return { outdir, entry, cached: false, durationMs: performance.now() - started }
 }
 
+// wrangler colours its errors even with FORCE_COLOR=0.
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '')
+
 function trimBuildLog(text: string): string {
-  return text
+  return stripAnsi(text)
     .split('\n')
-    .filter((line) => line.trim() && !/telemetry|wrangler \d|────|Cloudflare collects/i.test(line))
+    // "Logs were written to <home>/..." points at wrangler's log, not at the cause.
+    .filter((line) => line.trim() && !/telemetry|wrangler \d|────|Cloudflare collects|Logs were written to/i.test(line))
     .slice(0, 30)
     .map((line) => `  ${line}`)
     .join('\n')

@@ -38,13 +38,31 @@ export interface HibernationBlocker {
   scope: 'observed' | 'isolate'
 }
 
-const CRASH_WORKER = 'mcp-harness-crash'
-// workerd's unsafe module aborts every Durable Object like a process crash (storage is kept).
-const CRASH_SOURCE = `import unsafe from 'workerd:unsafe'
+const CONTROL_WORKER = 'mcp-harness-control'
+/** The control Worker answers on this host only (a reserved TLD: nothing real can match). */
+const CONTROL_HOST = 'mcp-harness-control.invalid'
+// Evictions and crashes run inside workerd through workerd's unsafe module, reached with a plain
+// async fetch. Miniflare's own unsafeEvictDurableObject() blocks Node's main thread while workerd
+// waits for the object's references to drop; a Worker request that is waiting on the hop tap (which
+// answers from Node) then never ends, and the eviction fails after 30 s.
+const CONTROL_SOURCE = `import unsafe from 'workerd:unsafe'
 export default {
-  async fetch() {
-    await unsafe.abortAllDurableObjects()
-    return new Response('aborted')
+  async fetch(request, env) {
+    const url = new URL(request.url)
+    try {
+      if (url.pathname === '/crash') {
+        await unsafe.abortAllDurableObjects()
+        return new Response('aborted')
+      }
+      if (url.pathname === '/evict') {
+        const stub = env.NS.get(env.NS.idFromName(url.searchParams.get('name')))
+        await unsafe.evict(stub, { webSockets: url.searchParams.get('webSockets') || 'hibernate' })
+        return new Response('evicted')
+      }
+    } catch (error) {
+      return new Response(String(error && error.message || error), { status: 409 })
+    }
+    return new Response('not found', { status: 404 })
   },
 }
 `
@@ -93,9 +111,8 @@ export class Lifecycle {
    */
   async evict(input: EvictOptions = {}, why: 'manual' | 'idle' = 'manual'): Promise<string[]> {
     const options = parseOptions(EvictOptionsSchema, input, 'evict options')
-    const className = this.#requireClass('evict')
+    this.#requireClass('evict')
     const names = options.session ? [this.#resolve(options.session)] : this.sessions().filter((s) => s.state === 'active').map((s) => s.name)
-    const mf = this.#ctx.miniflare()
     for (const name of names) {
       const started = performance.now()
       if (!(await this.#quiesce(name))) {
@@ -107,7 +124,7 @@ export class Lifecycle {
           `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ') || 'a request to it is still running'} (KI-32: production does not hibernate it either). Let the request finish first, or use crash() to model a hard abort.`,
         )
       }
-      await mf.unsafeEvictDurableObject(this.#ctx.appWorkerName, className, { name, webSockets: options.webSockets })
+      await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets })}`, `evict ${name}`)
       const ms = Math.round((performance.now() - started) * 10) / 10
       this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')
       const event = this.#transcript.record({ layer: 'lifecycle', type: 'evicted', name, session: parseObjectName(name).id, why, webSockets: options.webSockets, ms })
@@ -134,8 +151,7 @@ export class Lifecycle {
   /** Aborts every Durable Object like a crash: sockets close 1006, storage is kept. */
   async crash(): Promise<void> {
     const started = performance.now()
-    const worker = await this.#ctx.miniflare().getWorker(CRASH_WORKER)
-    await (await worker.fetch('http://crash/')).text()
+    await this.#control('/crash', 'crash the Durable Objects')
     const ms = Math.round((performance.now() - started) * 10) / 10
     const event = this.#transcript.record({ layer: 'lifecycle', type: 'crashed', sessions: this.sessions().map((s) => s.name), ms })
     for (const session of this.sessions()) {
@@ -167,6 +183,12 @@ export class Lifecycle {
       blockers.push({ cause: 'pending-timer', detail: `${timer.kind}(${timer.ms} ms) pending, created at ${timer.site || 'an unknown site'}`, scope: 'isolate' })
     }
     return blockers
+  }
+
+  async #control(pathAndQuery: string, what: string): Promise<void> {
+    const response = await this.#ctx.miniflare().dispatchFetch(`http://${CONTROL_HOST}${pathAndQuery}`)
+    const text = await response.text()
+    if (response.status !== 200) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: workerd answered ${response.status}: ${text}`)
   }
 
   #requireClass(what: string): string {
@@ -249,12 +271,14 @@ function setup(ctx: PluginContext, options: z.output<typeof HibernationOptionsSc
   const idleMs = options === 'off' ? undefined : options === 'production' ? PRODUCTION_IDLE_MS : options.idleMs
   const lifecycle = new Lifecycle(ctx, idleMs)
   LIFECYCLES.set(ctx.transcript, lifecycle)
-  const date = ctx.worker.compatibilityDate
+  const local = ctx.worker.durableObjects.find((binding) => !binding.scriptName)
   ctx.addWorker({
-    name: CRASH_WORKER,
-    modules: [{ type: 'ESModule', path: 'crash.worker.js', contents: CRASH_SOURCE }],
-    compatibilityDate: date,
+    name: CONTROL_WORKER,
+    modules: [{ type: 'ESModule', path: 'control.worker.js', contents: CONTROL_SOURCE }],
+    compatibilityDate: ctx.worker.compatibilityDate,
     compatibilityFlags: ['unsafe_module'],
+    routes: [`${CONTROL_HOST}/*`],
+    ...(local ? { durableObjects: { NS: { className: local.className, scriptName: ctx.appWorkerName, useSQLite: local.useSQLite } } } : {}),
   } as never)
   return {
     afterStart: () => {

@@ -82,6 +82,7 @@ export class HopFaults {
   readonly #transcript: Transcript
   readonly #entries: Entry[] = []
   #nextId = 1
+  #generation = 0
 
   constructor(transcript: Transcript) {
     this.#transcript = transcript
@@ -92,6 +93,11 @@ export class HopFaults {
     return this.#entries.length > 0
   }
 
+  /** Grows with every change of the fault list, so the tap can ignore stale news. */
+  get generation(): number {
+    return this.#generation
+  }
+
   /**
    * Adds a fault; it acts from the next client request on.
    * @example const fault = emulator.faults.add({ match: { direction: 'do->worker', method: 'tools/call' }, action: { type: 'drop' }, times: 1 })
@@ -100,7 +106,9 @@ export class HopFaults {
     const fault = parseOptions(HopFaultSchema, input, 'hop fault')
     const entry: Entry = { id: this.#nextId++, fault, seen: 0, fired: 0 }
     this.#entries.push(entry)
+    this.#generation++
     const entries = this.#entries
+    const changed = () => this.#generation++
     return {
       id: entry.id,
       get fired() {
@@ -109,6 +117,7 @@ export class HopFaults {
       remove() {
         const index = entries.indexOf(entry)
         if (index >= 0) entries.splice(index, 1)
+        changed()
       },
     }
   }
@@ -116,6 +125,7 @@ export class HopFaults {
   /** Removes every fault. */
   clear(): void {
     this.#entries.length = 0
+    this.#generation++
   }
 
   /** Decides what happens to one hop step and records the fault that acts, if any. */
@@ -134,6 +144,7 @@ export class HopFaults {
       entry.fired++
       if (entry.fault.times !== undefined && entry.fired >= entry.fault.times) {
         this.#entries.splice(this.#entries.indexOf(entry), 1)
+        this.#generation++
       }
       this.#transcript.record({ layer: 'hop', type: 'fault', fault: entry.id, action: action.type, step: step.step, name: step.name, session: step.session, direction: step.direction, methods: step.methods, ...(action.type === 'delay' ? { ms: action.ms } : {}) })
       switch (action.type) {

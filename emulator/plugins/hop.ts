@@ -43,7 +43,7 @@ export interface PendingTimer {
 }
 
 interface TapEvent {
-  kind: 'fetch' | 'fetch-result' | 'upgrade' | 'upgrade-result' | 'frame' | 'close' | 'error' | 'rpc' | 'rpc-result'
+  kind: 'fetch' | 'fetch-result' | 'upgrade' | 'upgrade-result' | 'frame' | 'close' | 'error' | 'tap-error' | 'rpc' | 'rpc-result'
   name: string
   id?: string
   conn?: string
@@ -160,6 +160,15 @@ export class HopTap {
 
   /** Handles one request from the tap (`/events` or `/verdict`). */
   async handle(request: Request): Promise<Response> {
+    try {
+      return await this.#handle(request)
+    } catch (error) {
+      this.#transcript.record({ layer: 'harness', type: 'hop-tap-error', message: String((error as Error)?.stack ?? error) })
+      return Response.json({ armed: this.faults.armed, generation: this.faults.generation })
+    }
+  }
+
+  async #handle(request: Request): Promise<Response> {
     const body = (await request.json()) as { events: TapEvent[]; timers?: PendingTimer[] }
     if (body.timers) this.#timers = body.timers
     for (const event of body.events) this.#pending.set(`${event.p}:${event.s}`, event)
@@ -168,7 +177,7 @@ export class HopTap {
     // A verdict cannot wait for stragglers: everything up to its own step is recorded now.
     const step = this.#drain(isVerdict && last ? last : undefined)
     const verdict = isVerdict && step ? this.faults.verdict(step) : undefined
-    return Response.json({ armed: this.faults.armed, ...verdict })
+    return Response.json({ armed: this.faults.armed, generation: this.faults.generation, ...verdict })
   }
 
   /** Records buffered events in the tap's order; `upTo` forces progress past gaps up to that event. */
@@ -304,6 +313,9 @@ export class HopTap {
         this.#closeConn(event.conn!, session)
         recorded = { ...base, type: 'close', conn: event.conn, ...ex, direction: event.direction, code: event.code, reason: event.reason || undefined, wasClean: event.wasClean }
         break
+      case 'tap-error':
+        recorded = { layer: 'harness', type: 'hop-tap-error', name: event.name, message: event.message }
+        break
       case 'error':
         recorded = { ...base, type: 'socket-error', conn: event.conn, ...ex, direction: event.direction, message: event.message }
         break
@@ -386,7 +398,7 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   ctx.addMiddleware({
     name: HOP,
     onRequest({ request, exchange }) {
-      request.headers.set(HOP_STAMP_HEADER, `e=${exchange};f=${tap.faults.armed ? 1 : 0}`)
+      request.headers.set(HOP_STAMP_HEADER, `e=${exchange};g=${tap.faults.generation};f=${tap.faults.armed ? 1 : 0}`)
       return undefined
     },
   })

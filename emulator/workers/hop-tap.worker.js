@@ -5,15 +5,18 @@
 // Reports are batched and fire-and-forget; only while faults are armed does a hop step wait for
 // Node's verdict, so the tap costs almost nothing when no fault is configured.
 
-/** Request header the emulator's front door stamps: `e=<exchange>;f=<1 when faults are armed>`. */
+/** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
 const STAMP = 'x-mcp-harness-hop'
 /** Largest value (as JSON) copied into an event; bigger ones are summarised. */
 const MAX_VALUE = 64 * 1024
 
 let hop
 let armed = false
+// Requests race (a GET stream opened earlier may reach the tap later): only newer news counts.
+let armedGeneration = 0
 let queue = []
 let flushScheduled = false
+let flushScheduledAt = 0
 let nextId = 0
 let sequence = 0
 // A per-isolate prefix keeps connection ids unique across runtime restarts.
@@ -110,12 +113,9 @@ function flush() {
   if (queue.length === 0) return
   const events = queue
   queue = []
-  // Fire-and-forget: the answer only refreshes the armed flag.
+  // Fire-and-forget. Its answer must not touch the armed flag: it may be older than the latest stamp.
   post('/events', { events, timers: timersSnapshot() })
-    .then((res) => res.json())
-    .then((answer) => {
-      armed = Boolean(answer.armed)
-    })
+    .then((res) => res.body?.cancel())
     .catch(() => {})
 }
 
@@ -126,8 +126,11 @@ async function report(event, needVerdict = armed) {
   event.p = prefix
   if (!needVerdict) {
     queue.push(event)
+    // A microtask queued by a request that ends right away may never run: then flush now.
+    if (flushScheduled && Date.now() - flushScheduledAt > 5) flush()
     if (!flushScheduled) {
       flushScheduled = true
+      flushScheduledAt = Date.now()
       queueMicrotask(flush)
     }
     return undefined
@@ -137,11 +140,20 @@ async function report(event, needVerdict = armed) {
   try {
     const res = await post('/verdict', { events, timers: timersSnapshot() })
     const verdict = await res.json()
-    armed = Boolean(verdict.armed)
+    learnArmed(verdict.generation, Boolean(verdict.armed))
     return verdict
-  } catch {
+  } catch (error) {
+    // The step passes unfaulted; say so rather than fail the traffic.
+    queue.push({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `verdict failed: ${String(error?.message ?? error)}` })
     return undefined
   }
+}
+
+/** Takes the armed flag from a stamp or verdict unless a newer fault generation was already seen. */
+function learnArmed(generation, value) {
+  if (generation < armedGeneration) return
+  armedGeneration = generation
+  armed = value
 }
 
 function sleep(ms) {
@@ -158,7 +170,7 @@ function readStamp(headers) {
     const [key, v] = part.split('=')
     stamp[key] = v
   }
-  armed = stamp.f === '1'
+  learnArmed(Number(stamp.g) || 0, stamp.f === '1')
   return Number(stamp.e) || undefined
 }
 

@@ -195,12 +195,14 @@ class IoTracker {
     // The harness cancels the client's exchange before the handler gives up, so no answer leaks out.
     const reported = this.report('inactivity', INACTIVITY_MESSAGE)
     this.cancelTasks()
-    reported.then(() => this.handlerCancel.resolve(undefined))
-    try {
-      this.bodyController?.error(new Error(INACTIVITY_MESSAGE))
-    } catch {
-      // The body already ended.
-    }
+    reported.then(() => {
+      this.handlerCancel.resolve(undefined)
+      try {
+        this.bodyController?.error(new Error(INACTIVITY_MESSAGE))
+      } catch {
+        // The body already ended.
+      }
+    })
     this.finish()
   }
 }

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import anyio
 import httpx2
 import mcp_types as types
 from mcp import Client
@@ -43,6 +44,23 @@ class PySession:
         return first.text
 
 
+async def _get_stream_open(server: HarnessServer, session_id: str, timeout: float = 5.0) -> None:
+    """Waits until the client's standalone GET stream is answered.
+
+    The SDK opens it in the background right after `initialize`. A tool call that overlaps the GET's
+    upgrade to the Durable Object leaves the object unevictable for ~30 s ("it still has active
+    references"), so tests that evict start calling tools only once the stream is open.
+    """
+    deadline = anyio.current_time() + timeout
+    while anyio.current_time() < deadline:
+        events = server.transcript(layer="client")
+        gets = {e["exchange"] for e in events if e["type"] == "request" and e["method"] == "GET" and e.get("headers", {}).get("mcp-session-id") == session_id}
+        if any(e["type"] == "response" and e["exchange"] in gets for e in events):
+            return
+        await anyio.sleep(0.01)
+    raise AssertionError(f"the SDK's GET stream for session {session_id} did not open within {timeout} s")
+
+
 @asynccontextmanager
 async def connect(
     server: HarnessServer,
@@ -64,6 +82,7 @@ async def connect(
         async with http:
             transport = streamable_http_client(server.mcp_url, http_client=http)
             async with Client(transport, mode="legacy", elicitation_callback=elicit, sampling_callback=sample, read_timeout_seconds=20) as client:
+                await _get_stream_open(server, ids["id"])
                 yield PySession(client, kind, ids)
     else:
         transport = sse_client(server.sse_url, timeout=10, on_session_created=lambda sid: ids.__setitem__("id", sid))

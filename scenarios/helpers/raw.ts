@@ -35,8 +35,8 @@ export interface RawRequestOptions {
   headers?: Record<string, string>
   /** Sets `mcp-session-id`. */
   sessionId?: string
-  /** Sets `mcp-protocol-version`. */
-  protocolVersion?: string
+  /** Sets `mcp-protocol-version`; `null` leaves it out (overriding a session's). */
+  protocolVersion?: string | null
   /** `Accept` (default: JSON and event-stream). */
   accept?: string
   /** A body to send: a string goes verbatim (malformed JSON tests), anything else as JSON. */

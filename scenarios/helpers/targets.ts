@@ -114,7 +114,8 @@ export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Targe
       const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--config', config, '--show-interactive-dev-session=false', '--log-level', 'warn']
       child = spawn(process.execPath, args, {
         cwd: path.dirname(config),
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '', FORCE_COLOR: '0', CI: '1' },
+        // Offline: no metrics, no update check, no request.cf download from workers.cloudflare.com.
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '', FORCE_COLOR: '0', CI: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       })

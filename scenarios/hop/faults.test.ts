@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterEach(() => emulator.faults.clear())
 afterAll(() => emulator?.dispose())
 
-const outcome = (promise: Promise<{ content?: unknown }>) =>
+const outcome = (promise: Promise<Record<string, unknown>>) =>
   promise.then(
     (result) => `result: ${JSON.stringify(result.content)}`,
     (error: Error) => `error: ${error.message}`,
@@ -47,7 +47,6 @@ test('a delayed DO→Worker frame arrives late but intact, in order', async () =
   emulator.faults.add({ match: { direction: 'do->worker', method: 'tools/call', session: client.objectName() }, action: { type: 'delay', ms: 300 }, times: 1 })
   const started = performance.now()
   expect(await client.text('add', { a: 20, b: 22 })).toBe('42')
-  for (const e of emulator.transcript.filter({ layer: 'hop', name: client.objectName() })) console.log(e.seq, e.t, e.type, e.method ?? e.mcpMethod ?? '', e.direction ?? '', JSON.stringify(e.methods ?? ''), e.action ?? '')
   // A lower bound only: the frame cannot arrive before its delay.
   expect(performance.now() - started).toBeGreaterThanOrEqual(290)
   expect(emulator.transcript.filter({ layer: 'hop', type: 'fault', action: 'delay', name: client.objectName() })).toHaveLength(1)

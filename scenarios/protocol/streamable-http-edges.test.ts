@@ -55,7 +55,7 @@ scenario('an unsupported mcp-protocol-version gets 400 listing the supported one
 
 scenario('a request without mcp-protocol-version is served (the server assumes a default)', raw, async ({ baseUrl }) => {
   const session = await openRawSession(baseUrl)
-  const reply = await session.post(rpc(1, 'ping'), { headers: { 'mcp-protocol-version': '' } })
+  const reply = await session.post(rpc(1, 'ping'), { protocolVersion: null })
   expect(reply.status).toBe(200)
   expect(reply.messages[0]).toMatchObject({ id: 1, result: {} })
 })

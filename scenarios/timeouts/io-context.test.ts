@@ -76,6 +76,23 @@ describe('KI-23: custom Bearer front door, pending work that never settles', () 
     await client.close().catch(() => {})
   })
 
+  test('KI-23: from then on, a new initialize with the same token never completes and is cancelled', async () => {
+    // The cancelled GET never released the token's lock: every reconnect (a new client, Inspector's
+    // "Connect" again) queues behind it until production cancels it for inactivity.
+    const started = performance.now()
+    const retry = await connectClient(emulator.url, { transport: 'streamable-http', headers: AUTH }).then(
+      () => 'connected',
+      (error: Error) => `failed: ${error.message}`,
+    )
+    expect(retry).toMatch(/^failed: /)
+    expect(performance.now() - started).toBeLessThan(5_000)
+    const initialize = emulator.transcript.events.filter((event) => event.layer === 'client' && event.type === 'request' && (event.body as { method?: string } | undefined)?.method === 'initialize').at(-1)
+    const timeout = await emulator.transcript.waitFor((event) => harness('timeout:inactivity')(event) && event.exchange === initialize?.exchange, 3_000)
+    expect(timeout).toMatchObject({ request: 'POST /mcp', message: INACTIVITY_MESSAGE })
+    const answered = emulator.transcript.events.filter((event) => event.layer === 'client' && event.type === 'response' && event.exchange === initialize?.exchange)
+    expect(answered).toEqual([])
+  })
+
   test('KI-23: the same front door without the timeouts model hangs instead of failing', async () => {
     // Control: standalone workerd enforces no inactivity limit, so the POST is still pending 1.5 s later.
     const bare = await createEmulator({ config: BEARER_CONFIG })

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createEmulator, type Emulator } from './index.ts'
+
+// Issue 2, build item 3: the emulator must serve any Worker wrangler can build, not only ours.
+const FIXTURE = 'scenarios/fixtures/kv-notes'
+
+describe('a Worker that is not ours (scenarios/fixtures/kv-notes)', () => {
+  let emulator: Emulator
+  beforeAll(async () => {
+    emulator = await createEmulator({ config: FIXTURE })
+  })
+  afterAll(() => emulator?.dispose())
+
+  test('reads name, compatibility date and flags from its wrangler.jsonc', () => {
+    expect(emulator.worker).toMatchObject({ name: 'kv-notes-fixture', compatibilityDate: '2024-06-01', compatibilityFlags: ['nodejs_compat'] })
+    expect(emulator.worker.durableObjects).toEqual([{ binding: 'TALLY', className: 'Tally', scriptName: undefined, useSQLite: false }])
+  })
+
+  test('binds vars from the config and secrets from the .dev.vars beside it', async () => {
+    const response = await emulator.fetch('/env')
+    expect(await response.json()).toEqual({ greeting: 'hello from vars', apiToken: 'fixture-token-from-dev-vars' })
+  })
+
+  test('stores and reads KV values', async () => {
+    expect((await emulator.fetch('/notes/first', { method: 'PUT', body: 'remember this' })).status).toBe(204)
+    const response = await emulator.fetch('/notes/first')
+    expect(await response.text()).toBe('remember this')
+    expect((await emulator.fetch('/notes/missing')).status).toBe(404)
+  })
+
+  test('runs a classic (non-SQLite) Durable Object that keeps its storage', async () => {
+    const first = (await (await emulator.fetch('/tally', { method: 'POST' })).json()) as { count: number }
+    const second = (await (await emulator.fetch('/tally', { method: 'POST' })).json()) as { count: number }
+    expect(second.count).toBe(first.count + 1)
+  })
+
+  test('applies nodejs_compat at its compatibility date: node:buffer works, no global process before 2024-09-23', async () => {
+    expect(await (await emulator.fetch('/runtime')).json()).toEqual({ base64: 'd29ya2Vycw==', globalProcess: 'undefined' })
+  })
+
+  test('the same code at a later compatibility date gets a global process (nodejs_compat_v2)', async () => {
+    const later = await createEmulator({
+      config: { name: 'kv-notes-later', main: 'src/index.ts', compatibility_date: '2024-09-23', compatibility_flags: ['nodejs_compat'], baseDir: FIXTURE },
+    })
+    try {
+      expect(await (await later.fetch('/runtime')).json()).toEqual({ base64: 'd29ya2Vycw==', globalProcess: 'object' })
+    } finally {
+      await later.dispose()
+    }
+  })
+
+  test('records its traffic in the transcript like an MCP Worker', async () => {
+    await emulator.fetch('/env')
+    const requests = emulator.transcript.filter({ layer: 'client', type: 'request' }).map((event) => event.path)
+    expect(requests).toContain('/env')
+    expect(emulator.errors).toEqual([])
+  })
+})

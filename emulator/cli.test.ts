@@ -1,0 +1,211 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, test } from 'vitest'
+import { clientSettings, commandHelp, COMMANDS, mainHelp, parsePort, UsageError } from './cli.ts'
+
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
+const ROOT = path.dirname(path.dirname(CLI))
+
+interface Run {
+  child: ChildProcessWithoutNullStreams
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<number | null>
+}
+
+/** Starts the CLI under the same Node as the tests (>= 22, which runs TypeScript). */
+function runCli(args: string[]): Run {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const HAS_PROC = process.platform === 'linux'
+
+/** Every process below `pid`, from /proc (Linux; elsewhere none are seen). */
+function descendants(pid: number): { pid: number; name: string }[] {
+  const parents = new Map<number, { ppid: number; name: string }>()
+  if (!HAS_PROC) return []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // The name is in parentheses and may hold spaces; ppid is the 2nd field after it.
+      const close = stat.lastIndexOf(')')
+      const name = stat.slice(stat.indexOf('(') + 1, close)
+      const ppid = Number(stat.slice(close + 2).split(' ')[1])
+      parents.set(Number(entry), { ppid, name })
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: { pid: number; name: string }[] = []
+  const walk = (parent: number) => {
+    for (const [child, info] of parents) {
+      if (info.ppid === parent) {
+        out.push({ pid: child, name: info.name })
+        walk(child)
+      }
+    }
+  }
+  walk(pid)
+  return out
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('mcp-harness help and argument errors', () => {
+  test('--help lists every command of the table', () => {
+    const help = mainHelp()
+    for (const name of Object.keys(COMMANDS)) expect(help).toContain(`  ${name}`)
+  })
+
+  test('serve --help documents every option of serve', () => {
+    const help = commandHelp('serve')
+    for (const name of [...Object.keys(COMMANDS.serve!.options), 'help']) expect(help).toContain(`--${name}`)
+  })
+
+  test('parsePort accepts 0..65535 and rejects anything else', () => {
+    expect(parsePort('0')).toBe(0)
+    expect(parsePort('65535')).toBe(65535)
+    for (const bad of ['65536', '-1', '80.5', 'abc', '']) expect(() => parsePort(bad)).toThrow(UsageError)
+  })
+
+  test('the printed client settings hold a valid Claude Desktop mcpServers block', () => {
+    const urls = { url: 'http://127.0.0.1:1/', mcp: 'http://127.0.0.1:1/mcp', sse: 'http://127.0.0.1:1/sse', health: 'http://127.0.0.1:1/health' }
+    const text = clientSettings('my-server', urls)
+    const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)
+    expect(JSON.parse(json)).toEqual({ mcpServers: { 'my-server': { command: 'npx', args: ['mcp-remote', urls.mcp] } } })
+    expect(text).toContain(`npx mcp-remote ${urls.mcp}`)
+    expect(text).toContain(`npx @modelcontextprotocol/inspector --transport http --server-url ${urls.mcp}`)
+  })
+
+  test('the CLI process prints help and exits 0', async () => {
+    const run = runCli(['--help'])
+    expect(await run.exited).toBe(0)
+    expect(run.stdout()).toContain('Usage: mcp-harness <command>')
+  })
+
+  test('an unknown flag exits 2 with a pointer to --help', async () => {
+    const run = runCli(['serve', '--no-such-flag'])
+    expect(await run.exited).toBe(2)
+    expect(run.stderr()).toContain("Unknown option '--no-such-flag'")
+    expect(run.stderr()).toContain('mcp-harness serve --help')
+  })
+
+  test('a bad --port or --host exits 2', async () => {
+    const port = runCli(['serve', '--port', 'eighty'])
+    const host = runCli(['serve', '--port', '0', '--host', '0.0.0.0'])
+    expect(await port.exited).toBe(2)
+    expect(port.stderr()).toContain('Invalid --port "eighty"')
+    expect(await host.exited).toBe(2)
+    expect(host.stderr()).toContain('Invalid --host "0.0.0.0"')
+  })
+
+  test('an unknown command exits 2', async () => {
+    const run = runCli(['frobnicate'])
+    expect(await run.exited).toBe(2)
+    expect(run.stderr()).toContain('Unknown command "frobnicate"')
+  })
+
+  test('a HarnessError prints its message without a stack and exits 1', async () => {
+    const run = runCli(['serve', '--config', 'no/such/wrangler.jsonc', '--port', '0'])
+    expect(await run.exited).toBe(1)
+    expect(run.stderr()).toContain('ERR_CONFIG: Failed to read wrangler config "no/such/wrangler.jsonc"')
+    expect(run.stderr()).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('mcp-harness serve', () => {
+  test('--json prints one ready line, serves, and SIGTERM stops it with no workerd left behind', async () => {
+    const run = runCli(['serve', '--config', 'server/wrangler.jsonc', '--port', '0', '--json'])
+    try {
+      const line = await waitFor(() => (run.stdout().includes('\n') ? run.stdout() : undefined), 60_000, 'the ready line')
+      expect(line.trim().split('\n')).toHaveLength(1)
+      const urls = JSON.parse(line) as Record<string, string>
+      expect(Object.keys(urls)).toEqual(['url', 'mcp', 'sse', 'health'])
+      expect(urls.mcp).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+      const health = await fetch(urls.health!)
+      expect(await health.json()).toMatchObject({ name: 'mcp-harness-reference' })
+      // Build progress went to stderr, not stdout.
+      expect(run.stderr()).toContain('Serving mcp-harness-reference')
+      const workerd = descendants(run.child.pid!).filter((p) => p.name === 'workerd')
+      if (HAS_PROC) expect(workerd.length).toBeGreaterThan(0)
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+      expect(run.stderr()).toContain('Stopped.')
+      expect(workerd.filter((p) => alive(p.pid))).toEqual([])
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
+  test('prints URLs and client settings, and SIGINT stops it cleanly', async () => {
+    const run = runCli(['serve', '--config', 'server', '--port', '0'])
+    try {
+      const out = await waitFor(() => (run.stdout().includes('Press Ctrl-C') ? run.stdout() : undefined), 60_000, 'the human output')
+      const mcp = /Streamable HTTP\s+(\S+)/.exec(out)?.[1]
+      expect(mcp).toMatch(/\/mcp$/)
+      expect(out).toMatch(/SSE \(legacy\)\s+http:\/\/127\.0\.0\.1:\d+\/sse/)
+      expect(out).toContain(`npx mcp-remote ${mcp}`)
+      expect(out).toContain('"mcpServers"')
+      const workerd = descendants(run.child.pid!).filter((p) => p.name === 'workerd')
+      run.child.kill('SIGINT')
+      expect(await run.exited).toBe(0)
+      expect(workerd.filter((p) => alive(p.pid))).toEqual([])
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
+  test('--json keeps stdout to the one line when wrangler announces .dev.vars (a Worker that is not ours)', async () => {
+    const run = runCli(['serve', '--config', 'scenarios/fixtures/kv-notes', '--port', '0', '--json'])
+    try {
+      await waitFor(() => (run.stdout().includes('\n') ? true : undefined), 60_000, 'the ready line')
+      expect(run.stdout().trim().split('\n')).toHaveLength(1)
+      expect(JSON.parse(run.stdout())).toMatchObject({ mcp: expect.stringMatching(/\/mcp$/) })
+      expect(run.stderr()).toContain('.dev.vars')
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
+  test('a port in use exits 1 with ERR_PORT_IN_USE', async () => {
+    const { createServer } = await import('node:net')
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as import('node:net').AddressInfo).port
+    try {
+      const run = runCli(['serve', '--config', 'server', '--port', String(port)])
+      expect(await run.exited).toBe(1)
+      expect(run.stderr()).toContain(`ERR_PORT_IN_USE: Failed to listen on 127.0.0.1:${port}`)
+    } finally {
+      blocker.close()
+    }
+  })
+})
