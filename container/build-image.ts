@@ -2,7 +2,8 @@
 // Usage: node container/build-image.ts   (prints the image tag on stdout)
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -65,8 +66,8 @@ async function sh(command: string, args: string[], input?: NodeJS.ReadableStream
     const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk))
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk))
     if (input && child.stdin) input.pipe(child.stdin)
     child.on('error', reject)
     child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${err.slice(-3000)}`))))
@@ -78,6 +79,32 @@ async function sh(command: string, args: string[], input?: NodeJS.ReadableStream
  * @example const { tag } = await buildImage()
  */
 export async function buildImage(): Promise<ImageBuild> {
+  // The TypeScript and Python container lanes may ask at once: one builds, the other reuses.
+  const release = await lock(path.join(os.tmpdir(), 'mcp-harness-image-build.lock'))
+  try {
+    return await buildImageUnlocked()
+  } finally {
+    await release()
+  }
+}
+
+async function lock(dir: string, timeoutMs = 600_000): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await mkdir(dir)
+      return () => rm(dir, { recursive: true, force: true })
+    } catch {
+      // A lock older than the timeout belongs to a build that died.
+      const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => 0)
+      if (age > timeoutMs) await rm(dir, { recursive: true, force: true })
+      if (Date.now() > deadline) throw new Error(`Failed to build the image: ${dir} stayed locked for ${timeoutMs / 1000} s. Remove it if no build is running.`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
+async function buildImageUnlocked(): Promise<ImageBuild> {
   const t0 = performance.now()
   const base = (await sh('bash', [path.join(PROJECT_ROOT, 'container', 'build-base.sh')])).split('\n').pop()!
   const t1 = performance.now()

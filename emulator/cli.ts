@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Emulator } from './emulator.ts'
 import { startControlPlane } from './control/server.ts'
+import { RECORDINGS_COMMANDS } from '../recordings/cli-commands.ts'
 import { isHarnessError } from './errors.ts'
 
 /** One option of a command, as `node:util` parseArgs declares it plus what `--help` prints. */
@@ -33,6 +34,8 @@ export interface CliCommand {
   options: Record<string, CliOption>
   /** Extra help text printed after the options. */
   details?: string
+  /** Accepts positional arguments (e.g. `replay <cassette>`); rejected otherwise. */
+  positionals?: boolean
   /** Resolves with the exit code once the command is done (a server: once it was stopped). */
   run(ctx: CliContext): Promise<number>
 }
@@ -183,7 +186,7 @@ const serve: CliCommand = {
  * add an option to `serve` (e.g. `--control`), add it to `serve.options` and read it in `run`.
  * `--help` output is generated from this table.
  */
-export const COMMANDS: Record<string, CliCommand> = { serve }
+export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS }
 
 function formatOptions(options: Record<string, CliOption>): string {
   const rows = Object.entries({ ...options, help: { type: 'boolean', short: 'h', description: 'show this help' } as CliOption }).map(([name, option]) => {
@@ -240,7 +243,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     }
     let parsed: { values: CliValues; positionals: string[] }
     try {
-      parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: false }) as typeof parsed
+      parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: command.positionals ?? false }) as typeof parsed
     } catch (error) {
       // parseArgs explains unknown flags and missing values well; keep its words.
       throw new UsageError((error as Error).message)

@@ -3,7 +3,7 @@ export { replay, formatReport } from './replay.ts'
 export type { ReplayOptions, ReplayResult, ReplayMismatch, ReplayTarget } from './replay.ts'
 export { createMockServer } from './mock.ts'
 export type { MockServer, MockServerOptions } from './mock.ts'
-export { emulatorTarget, evictFromEvent } from './targets.ts'
+export { emulatorTarget, evictFromEvent, evictWhenIdle } from './targets.ts'
 
 /* Modes */
 export { useCassette, resolveMode, MODES } from './modes.ts'
@@ -40,4 +40,3 @@ export type { Redactor } from './redact/index.ts'
 
 /* CLI */
 export { RECORDINGS_COMMANDS, recordCommand, replayCommand, mockCommand } from './cli-commands.ts'
-export type { RecordingsCommand } from './cli-commands.ts'

@@ -97,14 +97,17 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
 
   const miss = (method: string, path: string, body: unknown): HarnessError => {
     const key = rpcKey(body)
-    const closest =
-      cassette.interactions.find((i) => i.request.method === method && i.request.path === path && rpcKey(i.request.body).split('#')[0] === key.split('#')[0]) ??
-      cassette.interactions.find((i) => i.request.method === method && i.request.path === path)
+    const rpcMethod = key.split('#')[0]
+    const samePath = (i: Interaction) => i.request.method === method && i.request.path === path
+    const sameRpc = cassette.interactions.filter((i) => samePath(i) && rpcKey(i.request.body).split('#')[0] === rpcMethod)
+    const closest = sameRpc.find((i) => !used.has(i.id)) ?? sameRpc[0] ?? cassette.interactions.find((i) => samePath(i) && !used.has(i.id)) ?? cassette.interactions.find(samePath)
     const why = !closest
       ? `the cassette has no ${method} ${path} at all`
-      : used.has(closest.id)
-        ? `#${closest.id} ${describeRequest(closest)} was already served (the client sent more than was recorded)`
-        : `failed matcher jsonrpc (${show(rpcKey(closest.request.body))} ≠ ${show(key)})`
+      : sameRpc.length === 0
+        ? `the cassette has no ${rpcMethod ? `"${rpcMethod}"` : 'such'} request on ${method} ${path} (failed matcher jsonrpc method)`
+        : used.has(closest.id)
+          ? 'it was already served (the client sent more than was recorded)'
+          : `failed matcher jsonrpc id (${show(rpcKey(closest.request.body))} ≠ ${show(key)})`
     return new HarnessError(
       'ERR_REPLAY_MISS',
       `Failed to serve ${method} ${path}${key ? ` "${key.replace('#', '" (id ')}${key.includes('#') ? ')' : ''}` : ''} from ${source} (mode: replay).\n  Closest: ${closest ? `#${closest.id} ${describeRequest(closest)}` : 'none'}: ${why}\n  Re-record: ${cassette.meta.rerecord ?? `mcp-harness record --target <server> --out ${source}`}`,

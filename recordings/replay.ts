@@ -145,29 +145,34 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   steps.sort((a, b) => a.t - b.t || (a.kind === 'request' && b.kind === 'request' ? a.interaction.id - b.interaction.id : 0))
 
   // 2. Before each step, wait until every answer recorded before it has arrived live (causality, not clocks).
-  const satisfied = (before: number) =>
-    cassette.interactions.every((interaction) => {
-      if (interaction.t >= before || !interaction.response) return true
+  // An answer that did not come within waitMs is given up on once, not waited for again at every later step.
+  const givenUp = new Set<number>()
+  const pending = (before: number) =>
+    cassette.interactions.filter((interaction) => {
+      if (interaction.t >= before || !interaction.response || givenUp.has(interaction.id)) return false
       const x = live.get(interaction.id)
-      if (!x) return false
-      if (x.ended) return true
+      if (!x) return true
+      if (x.ended) return false
       const due = (interaction.response.sse ?? []).filter((e) => e.t < before).length
-      if (x.sse.length < due) return false
-      if (interaction.response.end.reason === 'complete' && interaction.response.end.t < before) return false
-      return x.status !== undefined || !(interaction.response.end.t < before || due > 0)
+      if (x.sse.length < due) return true
+      if (interaction.response.end.reason === 'complete' && interaction.response.end.t < before) return true
+      return x.status === undefined && (interaction.response.end.t < before || due > 0)
     })
-  const waitUntil = (before: number) => waitFor(() => satisfied(before))
+  const waitUntil = async (before: number) => {
+    if (!(await waitFor(() => pending(before).length === 0))) for (const interaction of pending(before)) givenUp.add(interaction.id)
+  }
+  /** Resolves true when `condition` holds, false after waitMs. */
   const waitFor = (condition: () => boolean) =>
-    new Promise<void>((resolve) => {
-      if (condition()) return resolve()
-      const timer = setTimeout(done, waitMs)
+    new Promise<boolean>((resolve) => {
+      if (condition()) return resolve(true)
+      const timer = setTimeout(() => done(false), waitMs)
       function check() {
-        if (condition()) done()
+        if (condition()) done(true)
       }
-      function done() {
+      function done(ok: boolean) {
         clearTimeout(timer)
         changed.delete(check)
-        resolve()
+        resolve(ok)
       }
       changed.add(check)
     })
@@ -248,7 +253,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
       // The client hung up after it had what the recording shows it got, never before.
       const x = live.get(step.interaction.id)
       const due = step.interaction.response?.sse?.length ?? 0
-      if (x) await waitFor(() => x.ended || (x.status !== undefined && x.sse.length >= due))
+      if (x && !givenUp.has(step.interaction.id) && !(await waitFor(() => x.ended || (x.status !== undefined && x.sse.length >= due)))) givenUp.add(step.interaction.id)
       x?.abort.abort()
     } else {
       const event = { ...step.event, detail: bindings.substituteJson(step.event.detail) as Record<string, unknown> }
@@ -285,8 +290,9 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     const recorded = interaction.response
     const request = describeRequest(interaction)
     if (!recorded || !x) continue
-    if (x.error && x.status === undefined) {
-      mismatches.push({ interaction: interaction.id, request, where: 'connection', difference: { path: '(response)', matcher: 'reachable', expected: recorded.status, received: x.error } })
+    if (x.status === undefined) {
+      const received = x.error ?? `no answer within ${waitMs} ms`
+      mismatches.push({ interaction: interaction.id, request, where: 'connection', difference: { path: '(response)', matcher: 'answered', expected: recorded.status, received } })
       continue
     }
     if (x.status !== recorded.status) mismatches.push({ interaction: interaction.id, request, where: 'status', difference: { path: 'status', matcher: 'equal', expected: recorded.status, received: x.status } })

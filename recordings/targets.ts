@@ -1,5 +1,5 @@
 import type { Emulator } from '../emulator/emulator.ts'
-import { HarnessError } from '../emulator/errors.ts'
+import { HarnessError, isHarnessError } from '../emulator/errors.ts'
 import type { PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import type { ReplayTarget } from './replay.ts'
@@ -21,8 +21,32 @@ export async function evictFromEvent(emulator: Emulator, event: PlatformEvent): 
   const session = eventSubject(event)
   if (!session) throw new HarnessError('ERR_UNSUPPORTED', `Failed to re-enact ${event.layer}/${event.type}: the event names no session or Durable Object (detail.name).`)
   const webSockets = event.detail.webSockets === 'close' ? 'close' : 'hibernate'
-  await hopSettled(emulator, session)
-  await emulator.evict({ session, webSockets })
+  try {
+    await evictWhenIdle(emulator, session, webSockets)
+  } catch (error) {
+    // Without the hop tap the emulator knows no sessions; the DO name in the event is enough for Miniflare.
+    const className = emulator.worker.durableObjects[0]?.className
+    if (!isHarnessError(error, 'ERR_UNKNOWN_SESSION') || !session.includes(':') || !className) throw error
+    await emulator.miniflare.unsafeEvictDurableObject(emulator.worker.name, className, { name: session, webSockets })
+  }
+}
+
+/**
+ * Evicts a session's Durable Object once its last request has finished: a client (or a replay) may
+ * have its answer before the Worker→DO hop of that request is done, and the emulator refuses to
+ * evict a busy object (ERR_EVICT_BLOCKED, KI-32). Retries for up to `maxMs`.
+ * @example const [name] = await evictWhenIdle(emulator, client.sessionId())
+ */
+export async function evictWhenIdle(emulator: Emulator, session: string, webSockets: 'hibernate' | 'close' = 'hibernate', maxMs = 2_000): Promise<string[]> {
+  const deadline = performance.now() + maxMs
+  for (;;) {
+    await hopSettled(emulator, session)
+    try {
+      return await emulator.evict({ session, webSockets })
+    } catch (error) {
+      if (!isHarnessError(error) || error.code !== 'ERR_EVICT_BLOCKED' || performance.now() >= deadline) throw error
+    }
+  }
 }
 
 /**

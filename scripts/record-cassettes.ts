@@ -12,7 +12,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { createEmulator, type Emulator } from '../emulator/index.ts'
-import { buildCassette, createRecordingProxy, saveCassette, type CassetteMeta, type RecordingProxy } from '../recordings/index.ts'
+import { buildCassette, createRecordingProxy, evictWhenIdle, saveCassette, type CassetteMeta, type RecordingProxy } from '../recordings/index.ts'
 
 /** Where committed cassettes live, relative to the project root. */
 export const CASSETTE_DIR = 'recordings/cassettes'
@@ -144,7 +144,7 @@ export const CASSETTE_SCENARIOS: CassetteScenario[] = [
       await client.callTool({ name: 'counter', arguments: {} })
       await client.callTool({ name: 'memo', arguments: {} })
       const session = sessionIdOf(transport)
-      const [name] = await emulator.evict({ session, webSockets: 'hibernate' })
+      const [name] = await evictWhenIdle(emulator, session)
       // The emulator's transcript sees the eviction; the proxy is told, so the cassette carries it.
       proxy.mark({ layer: 'lifecycle', type: 'evicted', detail: { name, session, webSockets: 'hibernate' } })
       await client.callTool({ name: 'counter', arguments: {} })

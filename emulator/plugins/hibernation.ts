@@ -56,7 +56,12 @@ export default {
       }
       if (url.pathname === '/evict') {
         const stub = env.NS.get(env.NS.idFromName(url.searchParams.get('name')))
-        await unsafe.evict(stub, { webSockets: url.searchParams.get('webSockets') || 'hibernate' })
+        const limit = Number(url.searchParams.get('timeoutMs')) || 3000
+        let timer
+        const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)))
+        const outcome = await Promise.race([unsafe.evict(stub, { webSockets: url.searchParams.get('webSockets') || 'hibernate' }).then(() => 'evicted'), timedOut])
+        clearTimeout(timer)
+        if (outcome === 'timeout') return new Response('still has active references after ' + limit + ' ms', { status: 423 })
         return new Response('evicted')
       }
     } catch (error) {

@@ -12,6 +12,7 @@ from mcp_harness import HarnessError, HarnessServer, cassette_schema, load_casse
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = sorted((ROOT / "recordings" / "cassettes").rglob("*.json"))
+PYTHON_RECORDED = ROOT / "scenarios" / "python" / "cassettes" / "python-mcp-session.json"
 
 
 def test_the_bundled_schema_is_the_exported_one() -> None:
@@ -22,7 +23,12 @@ def test_the_bundled_schema_is_the_exported_one() -> None:
 
 
 def test_there_are_committed_typescript_cassettes() -> None:
-    assert len([p for p in COMMITTED if "python-mcp" not in p.parts]) >= 3
+    assert len(COMMITTED) >= 3
+
+
+def test_the_python_recorded_cassette_validates() -> None:
+    cassette = load_cassette(PYTHON_RECORDED)
+    assert cassette["meta"]["client"] == "mcp-python-sdk" and cassette["meta"]["recordedWith"] == "proxy"
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(ROOT)))

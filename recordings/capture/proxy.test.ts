@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { createParser } from 'eventsource-parser'
 import { buildCassette } from '../format/normalize.ts'
+import { replay } from '../replay.ts'
 import { createRecordingProxy, type RecordingProxy } from './proxy.ts'
 
 const cleanup: (() => Promise<void>)[] = []
@@ -73,6 +75,25 @@ describe('recording proxy', () => {
     const [first, second] = cassette.interactions
     expect(second!.request.headers['last-event-id']).toBe(first!.response!.sse![0]!.id)
     expect(second!.response!.sse![0]!.id).toBe('<event-2>')
+  })
+
+  test('a recorded reconnect replays with the live event id in Last-Event-ID', async () => {
+    // Each stream gets a random connection id, like McpAgent's `<connection>:<seq>` ids.
+    const target = await upstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const resumed = req.headers['last-event-id']
+      if (typeof resumed === 'string' && /^c[0-9a-f]{8}:1$/.test(resumed)) res.end(`id: ${resumed.split(':')[0]}:2\ndata: {"resumed":true}\n\n`)
+      else if (resumed) res.end('data: {"resumed":false}\n\n')
+      else res.end(`id: c${randomBytes(4).toString('hex')}:1\ndata: {"first":true}\n\n`)
+    })
+    const proxy = await proxyTo(target)
+    const ids: (string | undefined)[] = []
+    await readSse(await fetch(new URL('/mcp', proxy.url)), (_d, id) => ids.push(id))
+    await readSse(await fetch(new URL('/mcp', proxy.url), { headers: { 'last-event-id': ids[0]! } }), (_d, id) => ids.push(id))
+    const cassette = buildCassette(proxy.snapshot(), { client: 'test', scenario: 'reconnect', transport: 'streamable-http', recordedWith: 'proxy' })
+    expect(cassette.interactions[1]!.response!.sse![0]!.data).toEqual({ resumed: true })
+    const result = await replay(cassette, { target })
+    expect(result.ok).toBe(true)
   })
 
   test('preserves paths and query strings, and tells the server when the client hangs up', async () => {

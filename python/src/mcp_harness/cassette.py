@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
@@ -28,8 +28,8 @@ def cassette_schema(path: str | None = None) -> dict[str, Any]:
     """The cassette JSON Schema: ``path``, else $MCP_HARNESS_CASSETTE_SCHEMA, else the repository's, else the bundled copy."""
     chosen = path or os.environ.get(ENV_SCHEMA) or (str(_repo_schema()) if _repo_schema() else None)
     if chosen:
-        return json.loads(Path(chosen).read_text("utf-8"))
-    return json.loads(resources.files("mcp_harness").joinpath("schemas/cassette.schema.json").read_text("utf-8"))
+        return cast("dict[str, Any]", json.loads(Path(chosen).read_text("utf-8")))
+    return cast("dict[str, Any]", json.loads(resources.files("mcp_harness").joinpath("schemas/cassette.schema.json").read_text("utf-8")))
 
 
 def validate_cassette(cassette: Any, *, source: str = "<cassette>", schema_path: str | None = None) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def validate_cassette(cassette: Any, *, source: str = "<cassette>", schema_path:
         lines = [f"  - {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:10]]
         more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise HarnessError("ERR_CASSETTE", f"Failed to load cassette {source}: it does not match the cassette schema:\n" + "\n".join(lines) + more)
-    return cassette
+    return cast("dict[str, Any]", cassette)
 
 
 def load_cassette(path: str | os.PathLike[str], *, schema_path: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Literal
+import builtins
+from typing import Any, Literal, cast
 
 from .errors import HarnessError
 
@@ -47,13 +48,13 @@ class ControlClient:
             raise HarnessError("ERR_CONTROL", f"Failed to reach the control plane at {self.url}: {error.reason}. Is the emulator running?") from None
 
     def health(self) -> dict[str, Any]:
-        return self.request("GET", "health")
+        return cast("dict[str, Any]", self.request("GET", "health"))
 
     def urls(self) -> dict[str, str]:
-        return self.request("GET", "urls")
+        return cast("dict[str, str]", self.request("GET", "urls"))
 
     def sessions(self) -> list[dict[str, Any]]:
-        return self.request("GET", "sessions")["sessions"]
+        return cast("list[dict[str, Any]]", self.request("GET", "sessions")["sessions"])
 
     def evict(self, session: str | None = None, *, transport: Transport | None = None, web_sockets: WebSockets = "hibernate") -> list[str]:
         """Evicts one session's Durable Object (id or DO name), or every active one; returns the DO names."""
@@ -62,17 +63,17 @@ class ControlClient:
             body["session"] = session
         if transport is not None:
             body["transport"] = transport
-        return self.request("POST", "evict", body)["evicted"]
+        return cast("list[str]", self.request("POST", "evict", body)["evicted"])
 
     def crash(self) -> dict[str, Any]:
         """Aborts every Durable Object like a crash (sockets close 1006, storage kept)."""
-        return self.request("POST", "crash", {})
+        return cast("dict[str, Any]", self.request("POST", "crash", {}))
 
     def restart(self) -> dict[str, Any]:
-        return self.request("POST", "restart")
+        return cast("dict[str, Any]", self.request("POST", "restart"))
 
     def transcript(self, *, layer: str | None = None, type: str | None = None, since: int | None = None) -> list[dict[str, Any]]:
-        return self.request("GET", "transcript", query={"layer": layer, "type": type, "since": since})["events"]
+        return cast("list[dict[str, Any]]", self.request("GET", "transcript", query={"layer": layer, "type": type, "since": since})["events"])
 
     def reset_transcript(self) -> None:
         self.request("DELETE", "transcript")
@@ -81,7 +82,7 @@ class ControlClient:
         body: dict[str, Any] = {"path": path, "client": client, "scenario": scenario}
         if transport is not None:
             body["transport"] = transport
-        return self.request("POST", "cassettes", body)
+        return cast("dict[str, Any]", self.request("POST", "cassettes", body))
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ class Faults:
 
     control: ControlClient
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         """Faults set through the control plane: ``{id, fired, fault}``."""
-        return self.control.request("GET", "faults")["faults"]
+        return cast("builtins.list[dict[str, Any]]", self.control.request("GET", "faults")["faults"])
 
-    def set(self, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def set(self, faults: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         """Replaces the faults, e.g. ``[{"match": {"method": "tools/call"}, "action": {"type": "delay", "ms": 300}, "times": 1}]``."""
-        return self.control.request("PUT", "faults", {"faults": faults})["faults"]
+        return cast("builtins.list[dict[str, Any]]", self.control.request("PUT", "faults", {"faults": faults})["faults"])
 
     def clear(self) -> None:
         self.control.request("DELETE", "faults")
