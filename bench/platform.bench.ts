@@ -69,8 +69,8 @@ try {
     }
     const tap = summarize(samples.tap)
     const plain = summarize(samples.bare)
-    const ratio = round((tap.p50 / plain.p50) * 100) / 100
-    const ratioP95 = round((tap.p95 / plain.p95) * 100) / 100
+    const ratio = Math.round((tap.p50 / plain.p50) * 100) / 100
+    const ratioP95 = Math.round((tap.p95 / plain.p95) * 100) / 100
     report[`warm-${transport}`] = { tap, bare: plain, ratioP50: ratio, ratioP95 }
     rows.push([`warm tool call, ${transport}: tap / bare p50`, `${tap.p50} / ${plain.p50} ms`, `×${ratio}`])
     rows.push([`warm tool call, ${transport}: tap / bare p95`, `${tap.p95} / ${plain.p95} ms`, `×${ratioP95}`])

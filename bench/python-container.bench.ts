@@ -62,7 +62,8 @@ await timed('docker', ['image', 'rm', first.tag])
 const cold = await buildImage()
 note('imageColdMs', 'emulator image, cold (base cached)', cold.ms.base + cold.ms.image)
 const warm = await buildImage()
-note('imageCachedMs', 'emulator image, cached', warm.ms.base + warm.ms.image)
+// Someone editing the checkout between the two builds makes the second one a rebuild: say which.
+note('imageCachedMs', `emulator image, second build (${warm.cached ? 'reused' : 'rebuilt: sources changed'})`, warm.ms.base + warm.ms.image)
 result.imageBytes = Number((await timed('docker', ['image', 'inspect', '--format', '{{.Size}}', cold.tag])).out.trim())
 
 // 4. Container start to ready line (wrangler build inside included).

@@ -125,6 +125,9 @@ async function buildImageUnlocked(): Promise<ImageBuild> {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     await sh('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-f', 'container/Dockerfile', '-t', tag, '-'], tar.stdout)
+    // Each build carries a ~700 MB layer: drop older builds (one still in use stays, docker refuses).
+    const tags = (await sh('docker', ['images', IMAGE_REPOSITORY, '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter((t) => t && t !== tag)
+    for (const old of tags) await sh('docker', ['image', 'rm', old]).catch(() => {})
   }
   return { tag, base, cached: exists, ms: { base: Math.round(t1 - t0), image: Math.round(performance.now() - t1) } }
 }

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Emulator } from './emulator.ts'
 import { startControlPlane } from './control/server.ts'
 import { RECORDINGS_COMMANDS } from '../recordings/cli-commands.ts'
+import { doctorCommand } from './doctor/cli.ts'
 import { isHarnessError } from './errors.ts'
 
 /** One option of a command, as `node:util` parseArgs declares it plus what `--help` prints. */
@@ -186,7 +187,7 @@ const serve: CliCommand = {
  * add an option to `serve` (e.g. `--control`), add it to `serve.options` and read it in `run`.
  * `--help` output is generated from this table.
  */
-export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS }
+export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS, doctor: doctorCommand }
 
 function formatOptions(options: Record<string, CliOption>): string {
   const rows = Object.entries({ ...options, help: { type: 'boolean', short: 'h', description: 'show this help' } as CliOption }).map(([name, option]) => {

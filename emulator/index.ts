@@ -23,6 +23,22 @@ export type { CorsOptions, CorsRequest, CorsResponse, CorsVerdict, CorsBlock, Co
 export { timeoutsPlugin, TimeoutsOptionsSchema, TIMEOUTS, PRODUCTION_LIMITS, INACTIVITY_MESSAGE, WAIT_UNTIL_MESSAGE, resolveLimits } from './plugins/io-context.ts'
 export type { TimeoutsOptions } from './plugins/io-context.ts'
 
+/* Worker→DO hop tap, hop faults, lifecycle (hibernation, eviction, crash) */
+export { hopPlugin, HopOptionsSchema, HOP, HOP_STAMP_HEADER } from './plugins/hop.ts'
+export type { HopOptions, SessionInfo, PendingTimer } from './plugins/hop.ts'
+export { HopFaultSchema, HopFaultMatchSchema, HopFaultActionSchema, HopFaults } from './plugins/hop-faults.ts'
+export type { HopFault, HopFaultHandle, HopStep, HopVerdict } from './plugins/hop-faults.ts'
+export { hibernationPlugin, HibernationOptionsSchema, EvictOptionsSchema, HIBERNATION, PRODUCTION_IDLE_MS } from './plugins/hibernation.ts'
+export type { HibernationOptions, EvictOptions, HibernationBlocker } from './plugins/hibernation.ts'
+
+/* Doctor */
+export { runDoctor } from './doctor/doctor.ts'
+export { checkClientConfig } from './doctor/client-config.ts'
+export { formatReport } from './doctor/format.ts'
+export { DoctorOptionsSchema, FindingSchema, DoctorReportSchema } from './doctor/types.ts'
+export type { DoctorOptions, DoctorReport, Finding, FindingStatus } from './doctor/types.ts'
+export type { ServerEndpoints } from './doctor/client-config.ts'
+
 /* Transcript */
 export { Transcript, SENSITIVE_HEADERS } from './transcript.ts'
 export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from './transcript.ts'

@@ -18,6 +18,7 @@ import {
   type CassetteSaveRequest,
 } from './schema.ts'
 
+/** Options of `startControlPlane`. */
 export const ControlPlaneOptionsSchema = z
   .object({
     /** Loopback only: the control plane can evict, crash and read the transcript. */

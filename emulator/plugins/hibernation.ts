@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { HarnessError } from '../errors.ts'
 import { parseOptions } from '../internal/zod-error.ts'
 import type { Transcript } from '../transcript.ts'
-import { hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
+import { HOP_REPORT_WINDOW_MS, hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
 import type { EmulatorPlugin, PluginContext, PluginInstance } from './types.ts'
 
 /** The plugin name; its options live under `options.hibernation`. */
@@ -32,13 +32,15 @@ export type EvictOptions = z.input<typeof EvictOptionsSchema>
 
 /** Why a DO could not hibernate (KI-32); `inferred` tells what the harness saw versus concluded. */
 export interface HibernationBlocker {
-  cause: 'running-request' | 'pending-timer' | 'open-socket'
+  cause: 'running-request' | 'pending-timer' | 'active-reference'
   detail: string
   /** `observed`: seen on this DO's hop; `isolate`: seen in the isolate that runs the Worker and all its DOs. */
   scope: 'observed' | 'isolate'
 }
 
 const CONTROL_WORKER = 'mcp-harness-control'
+/** How long an eviction may wait for the object's references to drop (workerd itself waits 30 s). */
+const EVICT_TIMEOUT_MS = 3_000
 /** The control Worker answers on this host only (a reserved TLD: nothing real can match). */
 const CONTROL_HOST = 'mcp-harness-control.invalid'
 // Evictions and crashes run inside workerd through workerd's unsafe module, reached with a plain
@@ -129,7 +131,12 @@ export class Lifecycle {
           `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ') || 'a request to it is still running'} (KI-32: production does not hibernate it either). Let the request finish first, or use crash() to model a hard abort.`,
         )
       }
-      await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets })}`, `evict ${name}`)
+      const answer = await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets, timeoutMs: String(EVICT_TIMEOUT_MS) })}`, `evict ${name}`)
+      if (answer.status === 423) {
+        const blockers: HibernationBlocker[] = [{ cause: 'active-reference', detail: `workerd still sees an active reference to ${name} after ${EVICT_TIMEOUT_MS} ms (a stub or request held by the Worker)`, scope: 'observed' }]
+        this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
+        throw new HarnessError('ERR_EVICT_BLOCKED', `Failed to evict ${name}: ${blockers[0]!.detail} (KI-32: production cannot hibernate it either). Release what holds it, or use crash() to model a hard abort.`)
+      }
       const ms = Math.round((performance.now() - started) * 10) / 10
       this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')
       const event = this.#transcript.record({ layer: 'lifecycle', type: 'evicted', name, session: parseObjectName(name).id, why, webSockets: options.webSockets, ms })
@@ -143,7 +150,9 @@ export class Lifecycle {
    * Waits (bounded) until no hop step to this DO is running: workerd refuses to evict an object whose
    * stub is in use, and waits up to 30 s for it.
    */
-  async #quiesce(name: string, timeoutMs = 1_000): Promise<boolean> {
+  async #quiesce(name: string, timeoutMs = 2_500): Promise<boolean> {
+    // Reports of the last steps may still be on their way from the tap.
+    await new Promise((resolve) => setTimeout(resolve, 2 * HOP_REPORT_WINDOW_MS))
     const deadline = performance.now() + timeoutMs
     for (;;) {
       const session = this.#tap?.session(name)
@@ -190,10 +199,11 @@ export class Lifecycle {
     return blockers
   }
 
-  async #control(pathAndQuery: string, what: string): Promise<void> {
+  async #control(pathAndQuery: string, what: string): Promise<{ status: number; text: string }> {
     const response = await this.#ctx.miniflare().dispatchFetch(`http://${CONTROL_HOST}${pathAndQuery}`)
     const text = await response.text()
-    if (response.status !== 200) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: workerd answered ${response.status}: ${text}`)
+    if (response.status !== 200 && response.status !== 423) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: workerd answered ${response.status}: ${text}`)
+    return { status: response.status, text }
   }
 
   #requireClass(what: string): string {

@@ -58,8 +58,15 @@ interface ConnInfo {
   open: boolean
   /** A POST stream is a running request until the DO sends `close: true` or the socket closes. */
   running: boolean
+  /** When the upgrade was reported, and whether its answer was. */
+  at: number
+  answered: boolean
 }
 
+/** How long the tap gathers reports before they travel to Node (see hop-tap.worker.js). */
+export const HOP_REPORT_WINDOW_MS = 15
+/** After this long without its answer, a hop call is taken as lost, not running. */
+const STALE_MS = 2_000
 const SENSITIVE_KEY = /token|secret|password|authorization|cookie|api[-_]?key/i
 const TAP_SOURCE = new URL('../workers/hop-tap.worker.js', import.meta.url)
 
@@ -107,7 +114,8 @@ export class HopTap {
   readonly #transcript: Transcript
   readonly #sessions = new Map<string, SessionInfo>()
   readonly #conns = new Map<string, ConnInfo>()
-  readonly #rpcs = new Map<string, string>()
+  /** Calls (RPC, plain fetch) without a result yet: id → DO name and start time. */
+  readonly #calls = new Map<string, { name: string; at: number }>()
   /** JSON-RPC request id → method, per DO, so a response frame can be matched by its request's method. */
   readonly #methods = new Map<string, Map<string | number, string>>()
   readonly #listeners = new Set<(session: SessionInfo, event: Record<string, unknown>) => void>()
@@ -123,18 +131,34 @@ export class HopTap {
 
   /** Sessions seen on the hop, in order of first appearance. */
   sessions(): SessionInfo[] {
-    return [...this.#sessions.values()].map((session) => ({ ...session }))
+    return [...this.#sessions.values()].map((session) => ({ ...session, running: this.running(session.name) }))
   }
 
   /** Finds a session by its id or its DO name. */
   session(idOrName: string): SessionInfo | undefined {
-    return this.#sessions.get(idOrName) ?? [...this.#sessions.values()].find((session) => session.id === idOrName)
+    const session = this.#sessions.get(idOrName) ?? [...this.#sessions.values()].find((s) => s.id === idOrName)
+    return session && { ...session, running: this.running(session.name) }
   }
 
   /** Changes a session's lifecycle state (lifecycle controls call this). */
   setState(name: string, state: SessionInfo['state']): void {
     const session = this.#sessions.get(name)
     if (session) session.state = state
+  }
+
+  /**
+   * Hop steps to this DO still running: POST streams the DO has not closed, plus calls and upgrades
+   * without an answer for less than STALE_MS (a report lost with a cancelled request must not pin it).
+   */
+  running(name: string): number {
+    const now = performance.now()
+    let count = 0
+    for (const conn of this.#conns.values()) {
+      if (conn.name !== name || !conn.open) continue
+      if (conn.running || (!conn.answered && now - conn.at < STALE_MS)) count++
+    }
+    for (const call of this.#calls.values()) if (call.name === name && now - call.at < STALE_MS) count++
+    return count
   }
 
   /** Timers pending in the Worker's isolate, as last reported by the tap. */
@@ -151,10 +175,9 @@ export class HopTap {
   /** Marks every socket closed: after a restart or crash the runtime's sockets are gone. */
   resetConnections(): void {
     this.#conns.clear()
-    this.#rpcs.clear()
+    this.#calls.clear()
     for (const session of this.#sessions.values()) {
       session.openSockets = 0
-      session.running = 0
     }
   }
 
@@ -266,17 +289,15 @@ export class HopTap {
         const messages = typeof event.mcpMessage === 'string' ? parseJson(Buffer.from(event.mcpMessage, 'base64').toString('utf8')) : undefined
         if (messages) this.#rememberRequests(event.name, messages)
         const mcpMethod = (event.mcpMethod as string | null) ?? undefined
-        this.#conns.set(event.conn!, { name: event.name, exchange: event.exchange, mcpMethod, open: true, running: mcpMethod === 'POST' })
+        this.#conns.set(event.conn!, { name: event.name, exchange: event.exchange, mcpMethod, open: true, running: mcpMethod === 'POST', at: performance.now(), answered: false })
         session.openSockets++
-        // Until its upgrade answers, every socket is a running request; a POST stays one until the DO closes it.
-        session.running++
         recorded = { ...base, type: 'upgrade', conn: event.conn, ...ex, mcpMethod, ...(messages ? { messages } : {}) }
         step = { step: 'upgrade', name: event.name, session: session.id, direction: 'worker->do', methods: this.#methodsOf(event.name, messages) }
         break
       }
       case 'upgrade-result': {
         const conn = this.#conns.get(event.conn!)
-        if (conn && !conn.running && conn.open) session.running = Math.max(0, session.running - 1)
+        if (conn) conn.answered = true
         if (event.status !== 101) this.#closeConn(event.conn!, session)
         recorded = { ...base, type: 'upgrade-result', conn: event.conn, ...ex, status: event.status, ...(event.fault ? { fault: event.fault } : {}) }
         break
@@ -293,10 +314,7 @@ export class HopTap {
           decoded.sse = sse
           messages = sse.map((item) => item.data)
           const conn = this.#conns.get(event.conn!)
-          if (json.close && conn?.running) {
-            conn.running = false
-            session.running = Math.max(0, session.running - 1)
-          }
+          if (json.close && conn) conn.running = false
         } else if (json !== undefined) {
           decoded.message = json
           messages = [json]
@@ -321,8 +339,7 @@ export class HopTap {
         break
       case 'rpc': {
         const args = redact(event.args)
-        this.#rpcs.set(event.id!, event.name)
-        session.running++
+        this.#calls.set(event.id!, { name: event.name, at: performance.now() })
         if (event.method === 'onSSEMcpMessage' && Array.isArray(args)) this.#rememberRequests(event.name, args[1])
         const methods = event.method === 'onSSEMcpMessage' && Array.isArray(args) ? this.#methodsOf(event.name, args[1]) : []
         recorded = { ...base, type: 'rpc', call: event.id, ...ex, method: event.method, args }
@@ -330,15 +347,15 @@ export class HopTap {
         break
       }
       case 'rpc-result':
-        if (this.#rpcs.delete(event.id!)) session.running = Math.max(0, session.running - 1)
+        this.#calls.delete(event.id!)
         recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: redact(event.value) } : { error: event.error }) }
         break
       case 'fetch':
-        session.running++
+        this.#calls.set(event.id!, { name: event.name, at: performance.now() })
         recorded = { ...base, type: 'fetch', call: event.id, ...ex, method: event.method, url: event.url }
         break
       case 'fetch-result':
-        session.running = Math.max(0, session.running - 1)
+        this.#calls.delete(event.id!)
         recorded = { ...base, type: 'fetch-result', call: event.id, status: event.status }
         break
     }
@@ -357,10 +374,7 @@ export class HopTap {
     if (!conn?.open) return
     conn.open = false
     session.openSockets = Math.max(0, session.openSockets - 1)
-    if (conn.running) {
-      conn.running = false
-      session.running = Math.max(0, session.running - 1)
-    }
+    conn.running = false
   }
 }
 

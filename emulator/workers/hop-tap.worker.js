@@ -7,6 +7,8 @@
 
 /** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
 const STAMP = 'x-mcp-harness-hop'
+/** How long reports gather before they travel to Node together. */
+const FLUSH_WINDOW_MS = 15 // HOP_REPORT_WINDOW_MS in hop.ts
 /** Largest value (as JSON) copied into an event; bigger ones are summarised. */
 const MAX_VALUE = 64 * 1024
 
@@ -113,8 +115,8 @@ function flush() {
   if (queue.length === 0) return
   const events = queue
   queue = []
-  // Fire-and-forget. Its answer must not touch the armed flag: it may be older than the latest stamp.
-  post('/events', { events, timers: timersSnapshot() })
+  // Fire-and-forget. The answer must not touch the armed flag: it may be older than the latest stamp.
+  return post('/events', { events, timers: timersSnapshot() })
     .then((res) => res.body?.cancel())
     .catch(() => {})
 }
@@ -126,12 +128,14 @@ async function report(event, needVerdict = armed) {
   event.p = prefix
   if (!needVerdict) {
     queue.push(event)
-    // A microtask queued by a request that ends right away may never run: then flush now.
-    if (flushScheduled && Date.now() - flushScheduledAt > 5) flush()
+    // A timer set by a request that has ended may never fire: then flush now.
+    if (flushScheduled && Date.now() - flushScheduledAt > 2 * FLUSH_WINDOW_MS) flush()
     if (!flushScheduled) {
       flushScheduled = true
       flushScheduledAt = Date.now()
-      queueMicrotask(flush)
+      // One report per window keeps the tap cheap: a tool call's steps travel together, and the
+      // step that ends a request (a close, an SSE message result) flushes at once (reportNow).
+      native.setTimeout.call(globalThis, flush, FLUSH_WINDOW_MS)
     }
     return undefined
   }
@@ -154,6 +158,14 @@ function learnArmed(generation, value) {
   if (generation < armedGeneration) return
   armedGeneration = generation
   armed = value
+}
+
+/** Reports an event and sends the batch at once; resolves when Node has it. */
+function reportNow(event) {
+  event.s = ++sequence
+  event.p = prefix
+  queue.push(event)
+  return flush()
 }
 
 function sleep(ms) {
@@ -255,7 +267,8 @@ function plumb(response, conn, name) {
   }
   const onClose = (direction, target) => (event) => {
     const step = async () => {
-      report({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean })
+      // Sent at once: a close often ends the request whose microtasks would carry a batched report.
+      reportNow({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean })
       if (!closed) {
         closed = true
         closeQuietly(target, event.code, event.reason)
@@ -285,22 +298,48 @@ async function tapRpc(stub, name, method, args) {
   const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) })
   if (verdict?.action === 'drop') return undefined
   if (verdict?.action === 'delay') await sleep(verdict.ms)
+  // A call outside McpAgent's setup (an SSE message) is often the last step of a request that
+  // answers at once; its result is delivered before the request goes on, or it could be lost with it.
+  const settle = SETUP_CALLS.has(method) ? report : reportNow
   try {
     const result = await stub[method](...args)
-    report({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
+    await settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
     return result
   } catch (error) {
-    report({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) })
+    await settle({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) })
     throw error
   }
 }
 
 const PASS_THROUGH = new Set(['then', 'id', 'name', 'connect', 'constructor', 'toJSON'])
+/** McpAgent's session plumbing: short calls that never wait on the client. */
+const SETUP_CALLS = new Set(['__unsafe_ensureInitialized', 'getInitializeRequest', 'setInitializeRequest'])
+
+// Measured: when a session's GET stream is set up while a POST to the same DO is (both run
+// `__unsafe_ensureInitialized`, RPCs and an upgrade), the DO behind this wrapped binding sometimes
+// keeps an active reference for good and can no longer be evicted (1 to 4 of 12 fresh sessions;
+// never without the tap). Queueing these short steps per DO avoided it (24 of 24); it costs
+// nothing when requests do not overlap.
+const lanes = new Map()
+function inLane(name, step) {
+  const previous = lanes.get(name) ?? Promise.resolve()
+  const run = previous.then(step, step)
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  )
+  lanes.set(name, settled)
+  settled.then(() => {
+    if (lanes.get(name) === settled) lanes.delete(name)
+  })
+  return run
+}
 
 function wrapStub(stub, name) {
   return new Proxy(stub, {
     get(target, property) {
-      if (property === 'fetch') return (input, init) => tapFetch(target, name, input, init)
+      if (property === 'fetch') return (input, init) => inLane(name, () => tapFetch(target, name, input, init))
+      if (typeof property === 'string' && SETUP_CALLS.has(property)) return (...args) => inLane(name, () => tapRpc(target, name, property, args))
       if (typeof property === 'symbol' || PASS_THROUGH.has(property)) {
         const value = target[property]
         return typeof value === 'function' ? value.bind(target) : value

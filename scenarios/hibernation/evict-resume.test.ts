@@ -30,9 +30,9 @@ describe.each(TRANSPORTS)('%s', (transport) => {
     const tools = await client.client.listTools()
     expect(tools.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['add', 'counter', 'memo']))
 
-    const woke = emulator.transcript.filter({ layer: 'lifecycle', type: 'woke', name: client.objectName() })
-    expect(woke).toHaveLength(1)
-    expect(woke[0]).toMatchObject({ after: 'evicted:manual', detectedBy: 'hop' })
+    const woke = await emulator.transcript.waitFor((e) => e.layer === 'lifecycle' && e.type === 'woke' && e.name === client.objectName(), 2_000)
+    expect(woke).toMatchObject({ after: 'evicted:manual', detectedBy: 'hop' })
+    expect(emulator.transcript.filter({ layer: 'lifecycle', type: 'woke', name: client.objectName() })).toHaveLength(1)
     expect(emulator.sessions().find((s) => s.name === client.objectName())?.state).toBe('active')
     await client.close()
   })

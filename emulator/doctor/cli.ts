@@ -1,0 +1,41 @@
+import { UsageError, type CliCommand } from '../cli.ts'
+import { formatReport } from './format.ts'
+
+/** `mcp-harness doctor`: diagnose a Worker (or a running URL) and a client config; exit 1 on any failure. */
+export const doctorCommand: CliCommand = {
+  summary: 'Diagnose the known failures of an MCP Worker (or a running URL) and a client config, with cause and fix',
+  usage: '[--config path | --url base] [--client-config file] [--origin https://app.example] [--evict-check tool] [--json]',
+  options: {
+    config: { type: 'string', short: 'c', value: 'path', description: 'wrangler.jsonc / .json / .toml, or its folder: the doctor builds and starts it (default: . unless --url or only --client-config is given)' },
+    url: { type: 'string', short: 'u', value: 'base', description: 'base URL of a running server (emulator, wrangler dev, deployed), e.g. http://127.0.0.1:8787' },
+    env: { type: 'string', short: 'e', value: 'name', description: 'wrangler environment (with --config)' },
+    'client-config': { type: 'string', value: 'file', description: 'a Claude Desktop / Cursor style JSON config to validate against the server' },
+    origin: { type: 'string', value: 'origin', description: 'the browser page origin the CORS checks model', default: 'http://localhost:6274' },
+    'evict-check': { type: 'string', value: 'tool', description: 'a tool whose answer counts calls: call it, evict the session\'s Durable Object, call again (KI-11; needs --config)' },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+  },
+  details: [
+    'Each finding cites its id in KNOWN-ISSUES (KI-xx): ✓ ok, ! warn (works, but a known failure is waiting),',
+    '✗ fail (a client cannot connect or work, or the Worker cannot start), - skipped (cannot be decided here; says why).',
+    'Exit code: 0 when nothing failed, 1 when any finding is a failure, 2 on a usage error.',
+    'Examples:',
+    '  mcp-harness doctor --config server/wrangler.jsonc',
+    '  mcp-harness doctor --url http://127.0.0.1:8787 --client-config ~/Library/Application\\ Support/Claude/claude_desktop_config.json',
+  ].join('\n'),
+  async run({ values, stdout, stderr }) {
+    if (values.config && values.url) throw new UsageError('Give either --config or --url, not both.')
+    const url = values.url as string | undefined
+    if (url && !URL.canParse(url)) throw new UsageError(`Invalid --url "${url}": expected a base URL such as http://127.0.0.1:8787.`)
+    const clientConfig = values['client-config'] as string | undefined
+    const config = (values.config as string | undefined) ?? (url || clientConfig ? undefined : '.')
+    // wrangler prints notes with console.log: keep stdout for the report (JSON with --json).
+    console.log = console.info = (...args: unknown[]) => console.error(...args)
+    const { runDoctor } = await import('./doctor.ts')
+    const report = await runDoctor(
+      { config, url, environment: values.env as string | undefined, clientConfig, origin: String(values.origin), evictCheck: values['evict-check'] as string | undefined },
+      { onProgress: (message) => stderr.write(`${message}\n`) },
+    )
+    stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+    return report.summary.fail > 0 ? 1 : 0
+  },
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod'
+
+/**
+ * How bad a finding is. `fail`: a real client cannot connect or work (or the Worker cannot start);
+ * `warn`: it works, but a known failure is waiting (a browser app, a deploy, a malformed request);
+ * `ok`: checked and fine; `skipped`: cannot be decided from the outside here (the finding says why).
+ */
+export const FindingStatusSchema = z.enum(['ok', 'warn', 'fail', 'skipped'])
+export type FindingStatus = z.infer<typeof FindingStatusSchema>
+
+/** One diagnosis: the known issue it concerns, what a user sees, why, and what to change. */
+export const FindingSchema = z.object({
+  /** The KNOWN-ISSUES id (`KI-07`), or `start` for a build/start failure with no known id. */
+  id: z.string().regex(/^(KI-\d{2}|start)$/),
+  status: FindingStatusSchema,
+  title: z.string(),
+  /** What a user of the server sees when this goes wrong. */
+  symptom: z.string(),
+  /** Why, in plain words (for `ok`: what was verified). */
+  cause: z.string(),
+  /** What to change (empty for `ok`). */
+  fix: z.string(),
+  /** What the doctor observed: requests and answers, lines of a file. */
+  evidence: z.array(z.string()),
+})
+export type Finding = z.infer<typeof FindingSchema>
+
+/** The doctor's report: what was examined, every finding, and whether any failed. */
+export const DoctorReportSchema = z.object({
+  /** The wrangler config or base URL examined (and/or the client config file). */
+  target: z.string(),
+  /** Base URL the probes ran against, when a server was reachable. */
+  url: z.string().optional(),
+  findings: z.array(FindingSchema),
+  /** Count per status. */
+  summary: z.object({ ok: z.number(), warn: z.number(), fail: z.number(), skipped: z.number() }),
+  durationMs: z.number(),
+})
+export type DoctorReport = z.infer<typeof DoctorReportSchema>
+
+/** The options of `runDoctor` (the emulator to reuse, if any, is passed beside them). */
+export const DoctorOptionsSchema = z
+  .object({
+    /** A wrangler config (or its folder): the doctor starts the emulator on it. */
+    config: z.string().min(1).optional(),
+    /** The base URL of a running server (emulator, `wrangler dev`, or deployed). */
+    url: z.string().url().optional(),
+    /** wrangler environment, with `config`. */
+    environment: z.string().optional(),
+    /** A Claude Desktop / Cursor style client config file to validate (KI-20, KI-05). */
+    clientConfig: z.string().min(1).optional(),
+    /** The browser page origin the CORS checks model; localhost-class so DNS-rebinding guards let it in. */
+    origin: z.string().url().default('http://localhost:6274'),
+    /** A tool whose answer counts calls (like `counter`): call, evict the session's Durable Object, call again (KI-11, needs `config`). */
+    evictCheck: z.string().min(1).optional(),
+    /** Upper bound for each probe. */
+    timeoutMs: z.number().int().positive().default(5_000),
+  })
+  .refine((o) => !(o.config && o.url), { message: 'give either config or url, not both' })
+export type DoctorOptions = z.input<typeof DoctorOptionsSchema>
+export type ResolvedDoctorOptions = z.output<typeof DoctorOptionsSchema>
+
+/** Titles and symptoms of the known issues the doctor checks (from KNOWN-ISSUES.md). */
+export const CATALOGUE = {
+  'KI-01': { title: 'McpAgent class exported', symptom: "`Cannot read properties of undefined (reading 'serve')`, or the Durable Object class is missing at start" },
+  'KI-02': { title: 'MCP endpoints found', symptom: '404 / "Connection failed" in the client' },
+  'KI-03': { title: 'Transports at distinct paths', symptom: '"Unexpected response format" or "Non-200 status code" in the client' },
+  'KI-04': { title: 'Path matching (trailing slash, SSE message route)', symptom: 'one transport, or a URL with a trailing slash, answers 404' },
+  'KI-05': { title: 'Client config points at this server', symptom: 'works locally, fails deployed (or the reverse)' },
+  'KI-07': { title: 'CORS preflight (OPTIONS)', symptom: 'browser: "blocked by CORS policy"; 405 on the preflight' },
+  'KI-08': { title: 'Malformed JSON answered with -32700', symptom: '500 `Unexpected token` / `Unexpected end of JSON input`' },
+  'KI-11': { title: 'State survives hibernation', symptom: 'counters reset, "state not found" after idle' },
+  'KI-12': { title: 'Durable Object binding', symptom: "`Cannot read properties of undefined (reading 'idFromName')`" },
+  'KI-13': { title: 'Durable Object migration', symptom: '`Durable Object class X has no migration defined` (deploy refused)' },
+  'KI-18': { title: 'Both transports reachable', symptom: '`/sse` 404 after adding `/mcp` (or the reverse)' },
+  'KI-20': { title: 'Client config format', symptom: 'the client does not list the server, or shows a config error' },
+  'KI-21': { title: 'Health endpoint', symptom: 'cannot tell whether the Worker runs or the URL is right' },
+  'KI-22': { title: 'CORS headers on responses', symptom: 'a browser client cannot read results or `mcp-session-id`' },
+  'KI-24': { title: 'OAuth URLs on the API origin', symptom: 'OAuth works locally, the handshake never completes deployed' },
+  'KI-33': { title: 'Optional peer installed', symptom: 'bundling fails: `Could not resolve "@modelcontextprotocol/server"`' },
+  'KI-34': { title: '2026-07-28 routing headers', symptom: 'an older client gets -32020 on `server/discover`' },
+} as const satisfies Record<string, { title: string; symptom: string }>
+
+export type CatalogueId = keyof typeof CATALOGUE
+
+/** Builds a finding with the catalogue's title and symptom (title may be specialised). */
+export function finding(id: CatalogueId, status: FindingStatus, parts: { title?: string; cause: string; fix?: string; evidence?: string[] }): Finding {
+  return { id, status, title: parts.title ?? CATALOGUE[id].title, symptom: CATALOGUE[id].symptom, cause: parts.cause, fix: parts.fix ?? '', evidence: parts.evidence ?? [] }
+}
