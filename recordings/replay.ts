@@ -220,7 +220,22 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
             },
           })
           const decoder = new TextDecoder()
-          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }))
+          // Read through a reader we can cancel: an abort that lands after the last event but before
+          // the stream ends would otherwise leave undici's body iterator pending for ever.
+          const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+          const cancel = () => void reader.cancel().catch(() => {})
+          if (x.abort.signal.aborted) cancel()
+          x.abort.signal.addEventListener('abort', cancel, { once: true })
+          try {
+            for (;;) {
+              const { done, value } = await reader.read()
+              if (done) break
+              parser.feed(decoder.decode(value, { stream: true }))
+            }
+          } finally {
+            x.abort.signal.removeEventListener('abort', cancel)
+          }
+          if (x.abort.signal.aborted) throw new Error('aborted')
         } else {
           x.body = await response.text()
         }

@@ -206,7 +206,7 @@ async function tapFetch(stub, name, input, init) {
     const id = `${prefix}-f${++nextId}`
     await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url })
     const response = await stub.fetch(request)
-    report({ kind: 'fetch-result', id, name, status: response.status })
+    await reportNow({ kind: 'fetch-result', id, name, status: response.status })
     return response
   }
   const conn = `${prefix}-w${++nextId}`
@@ -219,12 +219,13 @@ async function tapFetch(stub, name, input, init) {
     mcpMessage: headers.get('cf-mcp-message'),
   })
   if (verdict?.action === 'fail-upgrade') {
-    report({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault })
+    // Sent at once: the request answers right away and would take a batched report with it.
+    await reportNow({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault })
     return new Response(verdict.body, { status: verdict.status })
   }
   const response = await stub.fetch(request)
   if (!response.webSocket) {
-    report({ kind: 'upgrade-result', conn, name, status: response.status })
+    await reportNow({ kind: 'upgrade-result', conn, name, status: response.status })
     return response
   }
   return plumb(response, conn, name)
