@@ -133,9 +133,13 @@ export class Lifecycle {
       }
       const answer = await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets, timeoutMs: String(EVICT_TIMEOUT_MS) })}`, `evict ${name}`)
       if (answer.status === 423) {
-        const blockers: HibernationBlocker[] = [{ cause: 'active-reference', detail: `workerd still sees an active reference to ${name} after ${EVICT_TIMEOUT_MS} ms (a stub or request held by the Worker)`, scope: 'observed' }]
+        // workerd answers this for a pending timer in the object as well as for a held stub (both measured).
+        const blockers: HibernationBlocker[] = [
+          { cause: 'active-reference', detail: `workerd refused to evict ${name} for ${EVICT_TIMEOUT_MS} ms: it still has active references (a pending timer in the object, or a stub held by the Worker)`, scope: 'observed' },
+          ...this.blockers(name).filter((blocker) => blocker.cause === 'pending-timer'),
+        ]
         this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
-        throw new HarnessError('ERR_EVICT_BLOCKED', `Failed to evict ${name}: ${blockers[0]!.detail} (KI-32: production cannot hibernate it either). Release what holds it, or use crash() to model a hard abort.`)
+        throw new HarnessError('ERR_EVICT_BLOCKED', `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ')} (KI-32: production cannot hibernate it either). Clear the timer or release the stub, or use crash() to model a hard abort.`)
       }
       const ms = Math.round((performance.now() - started) * 10) / 10
       this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')

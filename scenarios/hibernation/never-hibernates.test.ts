@@ -23,6 +23,9 @@ test('KI-32: the emulator reports that a DO with a pending setInterval never hib
     expect(emulator.transcript.filter({ layer: 'lifecycle', type: 'evicted', name: client.objectName() })).toHaveLength(0)
     expect(emulator.sessions().find((s) => s.name === client.objectName())?.state).toBe('active')
     expect(await client.text('memo')).toBe('2')
+    // The runtime agrees: workerd itself refuses to evict the object while its interval is pending.
+    await expect(emulator.evict({ session: client.sessionId() })).rejects.toThrow(/ERR_EVICT_BLOCKED[\s\S]*active references[\s\S]*setInterval/)
+    expect(await client.text('memo')).toBe('3')
     await client.close()
   } finally {
     await emulator.dispose()
