@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when the package was built (installed users), else the TypeScript source
-// (this repository, on Node >= 22.18 which strips types).
-import { existsSync } from 'node:fs'
+// Installed as a dependency (inside node_modules), Node will not strip TypeScript types, so the
+// compiled CLI in dist/ runs. In a checkout of this repository the TypeScript source runs directly
+// (Node >= 22.18 strips types), so a stale dist/ can never shadow the code being tested.
 import { fileURLToPath } from 'node:url'
 
-const compiled = fileURLToPath(new URL('../dist/emulator/cli.js', import.meta.url))
-await import(existsSync(compiled) ? compiled : new URL('../emulator/cli.ts', import.meta.url).href)
+const here = fileURLToPath(import.meta.url)
+const installed = here.split(/[\\/]/).includes('node_modules')
+await import(new URL(installed ? '../dist/emulator/cli.js' : '../emulator/cli.ts', import.meta.url).href)

@@ -1,0 +1,38 @@
+/**
+ * Builds `dist/` for users who install the package: Node refuses to strip TypeScript types inside
+ * node_modules, so the published entry points are compiled. Files read at run time beside the code
+ * (the workerd modules, JSON Schemas, the OpenAPI document) are copied next to the compiled modules.
+ * @example npm run build
+ */
+import { spawnSync } from 'node:child_process'
+import { cp, readdir, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const dist = path.join(root, 'dist')
+const SOURCE_DIRS = ['emulator', 'recordings']
+// Data that stays in the repository: cassettes are fixtures of this project's own tests.
+const SKIP_DIRS = new Set(['cassettes', 'node_modules'])
+const RUNTIME_ASSET = /\.(js|mjs|json)$/
+
+await rm(dist, { recursive: true, force: true })
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+if (result.status !== 0) process.exit(result.status ?? 1)
+
+let copied = 0
+async function copyAssets(dir: string): Promise<void> {
+  for (const entry of await readdir(path.join(root, dir), { withFileTypes: true })) {
+    const relative = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name)) await copyAssets(relative)
+    } else if (RUNTIME_ASSET.test(entry.name)) {
+      await cp(path.join(root, relative), path.join(dist, relative))
+      copied++
+    }
+  }
+}
+for (const dir of SOURCE_DIRS) await copyAssets(dir)
+console.log(`[mcp-harness] built dist/ (${copied} runtime assets copied)`)
