@@ -5,6 +5,10 @@ import { buildCassette, redactHeaders, redactJsonPaths } from './index.ts'
 import { findSecrets } from './redact/scan.ts'
 import type { CapturedSession } from './capture/types.ts'
 
+// Token-shaped fakes, assembled at run time so no token-shaped literal sits in the repository.
+const FAKE_GITHUB_TOKEN = ['gho', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_')
+const FAKE_GITHUB_PAT = ['ghp', 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6'].join('_')
+
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEyMyIsImV4cCI6MTg5MzQ1NjAwMH0.c2lnbmF0dXJlLXNpZ25hdHVyZQ'
 const SESSION = 'a3f1c2d4e5b6a7980a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071'
 
@@ -27,7 +31,7 @@ function leakySession(): CapturedSession {
           t: 5,
           status: 200,
           headers: { 'mcp-session-id': SESSION, 'set-cookie': 'sid=abcdef; HttpOnly', 'content-type': 'application/json' },
-          bodyText: JSON.stringify({ access_token: 'gho_16C7e42F292c6912E7710c838347Ae178B4a', refresh_token: 'r1-refresh-token', token_type: 'bearer', error: { code: -32000 } }),
+          bodyText: JSON.stringify({ access_token: FAKE_GITHUB_TOKEN, refresh_token: 'r1-refresh-token', token_type: 'bearer', error: { code: -32000 } }),
           end: { t: 6, reason: 'complete' },
         },
       },
@@ -59,7 +63,7 @@ describe('secret scan', () => {
     const rules = findSecrets(naive).map((f) => f.rule)
     expect(rules).toEqual(expect.arrayContaining(['unredacted authorization', 'unredacted cookie', 'unredacted set-cookie', 'unredacted access_token', 'unredacted refresh_token', 'unredacted password', 'long hex']))
     expect(findSecrets({ note: `token: ${JWT}` })[0]?.rule).toBe('jwt')
-    expect(findSecrets({ note: 'use ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6 here' })[0]?.rule).toBe('provider token')
+    expect(findSecrets({ note: `use ${FAKE_GITHUB_PAT} here` })[0]?.rule).toBe('provider token')
     expect(findSecrets({ blob: 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRkdISUpLTE1OT1BR' })[0]?.rule).toBe('long base64')
     expect(findSecrets({ path: '/.well-known/oauth-authorization-server/mcp', text: '/sse/message?sessionId=<session-1>' })).toEqual([])
   })

@@ -1,5 +1,5 @@
 import { http, HttpResponse } from 'msw'
-import { faultResponse, ProviderCore, readTokenRequest, type ProviderOptions, type UpstreamProvider } from './handlers.ts'
+import { faultResponse, jsonTokenEndpoint, ProviderCore, type ProviderOptions, type UpstreamProvider } from './handlers.ts'
 import { provider } from './github.ts'
 
 const ISSUER = 'https://accounts.google.com'
@@ -29,14 +29,7 @@ export function google(options: ProviderOptions = {}): UpstreamProvider {
         token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       })
     }),
-    http.post(TOKEN_URL, async ({ request }) => {
-      const fault = await core.takeFault('token')
-      if (fault) return faultResponse(fault)
-      const { form, basic } = await readTokenRequest(request)
-      const result = core.grant(form, basic)
-      if (!result.ok) return HttpResponse.json({ error: result.error, error_description: result.errorDescription }, { status: result.status })
-      return HttpResponse.json({ access_token: result.accessToken, refresh_token: result.refreshToken, expires_in: result.expiresIn, scope: result.scope, token_type: 'Bearer' })
-    }),
+    jsonTokenEndpoint(TOKEN_URL, core),
     ...USERINFO_URLS.map((url) =>
       http.get(url, async ({ request }) => {
         const fault = await core.takeFault('user')

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { HttpResponse, type RequestHandler } from 'msw'
+import { http, HttpResponse, type RequestHandler } from 'msw'
 
 /** A user the mocked provider signs in: `id` is the subject, other fields are the profile. */
 export interface UpstreamUser {
@@ -296,6 +296,18 @@ export async function readTokenRequest(request: Request): Promise<{ form: URLSea
 }
 
 /** A fault as an HTTP answer: an OAuth error body, or a bare status. */
+/** The token endpoint of a provider that speaks plain RFC 6749 JSON (Google, generic OIDC); GitHub has its own quirks. */
+export function jsonTokenEndpoint(url: string, core: ProviderCore): RequestHandler {
+  return http.post(url, async ({ request }) => {
+    const fault = await core.takeFault('token')
+    if (fault) return faultResponse(fault)
+    const { form, basic } = await readTokenRequest(request)
+    const result = core.grant(form, basic)
+    if (!result.ok) return HttpResponse.json({ error: result.error, error_description: result.errorDescription }, { status: result.status })
+    return HttpResponse.json({ access_token: result.accessToken, refresh_token: result.refreshToken, expires_in: result.expiresIn, scope: result.scope, token_type: 'Bearer' })
+  })
+}
+
 export function faultResponse(fault: UpstreamFault, errorStatus = 400): Response {
   if (fault.error) return HttpResponse.json({ error: fault.error, error_description: `Injected fault: ${fault.error}` }, { status: fault.status ?? errorStatus })
   return new HttpResponse(`Injected upstream fault: HTTP ${fault.status}`, { status: fault.status ?? 500 })

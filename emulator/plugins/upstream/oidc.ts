@@ -1,5 +1,5 @@
 import { http, HttpResponse } from 'msw'
-import { faultResponse, ProviderCore, readTokenRequest, type ProviderOptions, type UpstreamProvider } from './handlers.ts'
+import { faultResponse, jsonTokenEndpoint, ProviderCore, type ProviderOptions, type UpstreamProvider } from './handlers.ts'
 import { provider } from './github.ts'
 
 /** A generic OpenID Connect provider (Auth0, WorkOS AuthKit, Descope, Stytch, Cloudflare Access/OAuth...). */
@@ -42,14 +42,7 @@ export function oidc(options: OidcProviderOptions): UpstreamProvider {
         token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       })
     }),
-    http.post(tokenUrl, async ({ request }) => {
-      const fault = await core.takeFault('token')
-      if (fault) return faultResponse(fault)
-      const { form, basic } = await readTokenRequest(request)
-      const result = core.grant(form, basic)
-      if (!result.ok) return HttpResponse.json({ error: result.error, error_description: result.errorDescription }, { status: result.status })
-      return HttpResponse.json({ access_token: result.accessToken, refresh_token: result.refreshToken, expires_in: result.expiresIn, scope: result.scope, token_type: 'Bearer' })
-    }),
+    jsonTokenEndpoint(tokenUrl, core),
     http.get(userinfoUrl, async ({ request }) => {
       const fault = await core.takeFault('user')
       if (fault) return faultResponse(fault, 500)
