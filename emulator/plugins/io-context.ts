@@ -18,6 +18,9 @@ export const TIMEOUTS = 'timeouts'
  * - inactivity: an object with pending work and no incoming events is dropped after 70-140 s
  *   (https://developers.cloudflare.com/durable-objects/concepts/durable-object-lifecycle/); the model
  *   uses the lower bound, the first moment production may cut.
+ * - hibernatable WebSocket events: no default limit; only an object that calls
+ *   `ctx.setHibernatableWebSocketEventTimeout(ms)` gets one, and workerd enforces it locally with
+ *   production's code, so it is not modelled here (scenarios/timeouts/hibernatable-event-timeout.test.ts).
  */
 export const PRODUCTION_LIMITS = { waitUntilAfterResponseMs: 30_000, inactivityMs: 70_000 } as const
 
