@@ -32,10 +32,14 @@ export type EvictOptions = z.input<typeof EvictOptionsSchema>
 
 /** Why a DO could not hibernate (KI-32); `inferred` tells what the harness saw versus concluded. */
 export interface HibernationBlocker {
-  cause: 'running-request' | 'pending-timer' | 'active-reference'
+  cause: 'running-request' | 'pending-timer' | 'pending-waitUntil' | 'plain-websocket' | 'active-reference' | 'node-request'
   detail: string
-  /** `observed`: seen on this DO's hop; `isolate`: seen in the isolate that runs the Worker and all its DOs. */
-  scope: 'observed' | 'isolate'
+  /**
+   * `observed`: seen on this DO's hop or answered by workerd for it; `object`: seen in this DO's own
+   * context; `isolate`: seen in the isolate that runs the Worker and all its DOs; `inferred`: not seen,
+   * concluded because workerd refused and nothing seen explains it.
+   */
+  scope: 'observed' | 'object' | 'isolate' | 'inferred'
 }
 
 const CONTROL_WORKER = 'mcp-harness-control'
@@ -133,13 +137,28 @@ export class Lifecycle {
       }
       const answer = await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets, timeoutMs: String(EVICT_TIMEOUT_MS) })}`, `evict ${name}`)
       if (answer.status === 423) {
-        // workerd answers this for a pending timer in the object as well as for a held stub (both measured).
+        // workerd answers this for a pending timer, a pending waitUntil, a WebSocket accepted with
+        // accept(), a stub in use by the Worker, and a request from Node still running (all measured).
+        const seen = this.blockers(name).filter((blocker) => blocker.cause !== 'running-request')
         const blockers: HibernationBlocker[] = [
-          { cause: 'active-reference', detail: `workerd refused to evict ${name} for ${EVICT_TIMEOUT_MS} ms: it still has active references (a pending timer in the object, or a stub held by the Worker)`, scope: 'observed' },
-          ...this.blockers(name).filter((blocker) => blocker.cause === 'pending-timer'),
+          { cause: 'active-reference', detail: `workerd refused to evict ${name} for ${EVICT_TIMEOUT_MS} ms: it still has active references`, scope: 'observed' },
+          ...seen,
         ]
+        if (seen.length === 0) {
+          // Requests made from Node straight to the object bypass the Worker and its hop tap; with the
+          // tap off, the in-isolate causes are not visible either.
+          const unseen = this.#tap ? '' : ', or (the hop tap is off, so the harness cannot see them) a pending timer, a pending ctx.waitUntil() or a WebSocket accepted with accept()'
+          blockers.push({
+            cause: 'node-request',
+            detail: `nothing the harness sees explains it: possibly a request from Node through a stub (emulator.miniflare.getDurableObjectNamespace(…).get(id)) still running, e.g. an unread response body or an open WebSocket (a stub merely held does not block)${unseen}`,
+            scope: 'inferred',
+          })
+        }
         this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
-        throw new HarnessError('ERR_EVICT_BLOCKED', `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ')} (KI-32: production cannot hibernate it either). Clear the timer or release the stub, or use crash() to model a hard abort.`)
+        throw new HarnessError(
+          'ERR_EVICT_BLOCKED',
+          `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ')} (KI-32: production cannot hibernate it either). Clear the timer, settle the waitUntil work, accept sockets with ctx.acceptWebSocket() or finish the request, or use crash() to model a hard abort.`,
+        )
       }
       const ms = Math.round((performance.now() - started) * 10) / 10
       this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')
@@ -199,6 +218,13 @@ export class Lifecycle {
     }
     for (const timer of this.#tap?.pendingTimers() ?? []) {
       blockers.push({ cause: 'pending-timer', detail: `${timer.kind}(${timer.ms} ms) pending, created at ${timer.site || 'an unknown site'}`, scope: 'isolate' })
+    }
+    for (const wait of this.#tap?.pendingWaitUntil() ?? []) {
+      if (wait.object !== name) continue
+      blockers.push({ cause: 'pending-waitUntil', detail: `ctx.waitUntil() promise pending in ${name}, called at ${wait.site || 'an unknown site'}`, scope: 'object' })
+    }
+    for (const socket of this.#tap?.plainSockets() ?? []) {
+      blockers.push({ cause: 'plain-websocket', detail: `WebSocket accepted with accept() instead of ctx.acceptWebSocket() still open, accepted at ${socket.site || 'an unknown site'}`, scope: 'isolate' })
     }
     return blockers
   }

@@ -42,6 +42,20 @@ export interface PendingTimer {
   site: string
 }
 
+/** A `ctx.waitUntil` promise still pending in a Durable Object (KI-32). */
+export interface PendingWaitUntil {
+  /** The name of the Durable Object that called it (its id when unnamed). */
+  object: string
+  /** Where it was called (the first stack frames outside the tap). */
+  site: string
+}
+
+/** A WebSocket accepted with `accept()` (not hibernatable) and still open in the isolate (KI-32). */
+export interface PlainSocket {
+  /** Where `accept()` was called. */
+  site: string
+}
+
 interface TapEvent {
   kind: 'fetch' | 'fetch-result' | 'upgrade' | 'upgrade-result' | 'frame' | 'close' | 'error' | 'tap-error' | 'rpc' | 'rpc-result'
   name: string
@@ -120,6 +134,8 @@ export class HopTap {
   readonly #methods = new Map<string, Map<string | number, string>>()
   readonly #listeners = new Set<(session: SessionInfo, event: Record<string, unknown>) => void>()
   #timers: PendingTimer[] = []
+  #waitUntil: PendingWaitUntil[] = []
+  #sockets: PlainSocket[] = []
   readonly #pending = new Map<string, TapEvent>()
   readonly #expected = new Map<string, number>()
   #gapTimer?: NodeJS.Timeout
@@ -166,6 +182,16 @@ export class HopTap {
     return [...this.#timers]
   }
 
+  /** `ctx.waitUntil` promises pending in the Durable Objects, as last reported by the tap. */
+  pendingWaitUntil(): PendingWaitUntil[] {
+    return [...this.#waitUntil]
+  }
+
+  /** WebSockets accepted with `accept()` and still open in the isolate, as last reported by the tap. */
+  plainSockets(): PlainSocket[] {
+    return [...this.#sockets]
+  }
+
   /** Subscribes to hop activity of any session (the idle policy uses it); returns the unsubscribe function. */
   onActivity(listener: (session: SessionInfo, event: Record<string, unknown>) => void): () => void {
     this.#listeners.add(listener)
@@ -192,8 +218,10 @@ export class HopTap {
   }
 
   async #handle(request: Request): Promise<Response> {
-    const body = (await request.json()) as { events: TapEvent[]; timers?: PendingTimer[] }
+    const body = (await request.json()) as { events: TapEvent[]; timers?: PendingTimer[]; waitUntil?: PendingWaitUntil[]; sockets?: PlainSocket[] }
     if (body.timers) this.#timers = body.timers
+    if (body.waitUntil) this.#waitUntil = body.waitUntil
+    if (body.sockets) this.#sockets = body.sockets
     for (const event of body.events) this.#pending.set(`${event.p}:${event.s}`, event)
     const isVerdict = new URL(request.url).pathname === '/verdict'
     const last = body.events.at(-1)

@@ -80,10 +80,84 @@ globalThis.clearTimeout = function (handle) {
   return native.clearTimeout.call(globalThis, handle)
 }
 
+// The other in-isolate causes of KI-32. `ctx.waitUntil` work pending in a Durable Object: its
+// DurableObjectState is no global, but workerd's DurableObject base constructor assigns `this.ctx`
+// (measured), so a one-shot setter on Object.prototype catches the first one and the shared
+// prototype's waitUntil is wrapped; the setter is removed at once.
+const waits = new Map()
+let nextWait = 0
+Object.defineProperty(Object.prototype, 'ctx', {
+  configurable: true,
+  get() {
+    return undefined
+  },
+  set(value) {
+    Object.defineProperty(this, 'ctx', { value, writable: true, configurable: true, enumerable: true })
+    const proto = value && Object.getPrototypeOf(value)
+    if (proto?.constructor?.name !== 'DurableObjectState' || typeof proto.waitUntil !== 'function') return
+    delete Object.prototype.ctx
+    const nativeWaitUntil = proto.waitUntil
+    proto.waitUntil = function (promise) {
+      const key = ++nextWait
+      waits.set(key, { object: String(this?.id?.name ?? this?.id ?? ''), site: callSite(), since: Date.now() })
+      timersVersion++
+      flushState()
+      const done = () => {
+        waits.delete(key)
+        timersVersion++
+        flushState()
+      }
+      Promise.resolve(promise).then(done, done)
+      return nativeWaitUntil.call(this, promise)
+    }
+  },
+})
+
+// A WebSocket accepted with accept() instead of ctx.acceptWebSocket() pins its Durable Object
+// (measured: workerd refuses to evict it until the socket closes). The tap's own sockets, and the
+// ones it hands to the Worker's McpAgent plumbing, are not the user's: they are skipped.
+const nativeAccept = WebSocket.prototype.accept
+const tapSockets = new WeakSet()
+const sockets = new Map()
+let nextSocket = 0
+WebSocket.prototype.accept = function (...args) {
+  const result = nativeAccept.apply(this, args)
+  if (!tapSockets.has(this)) {
+    const key = ++nextSocket
+    sockets.set(key, { site: callSite(), since: Date.now() })
+    timersVersion++
+    flushState()
+    const gone = () => {
+      if (!sockets.delete(key)) return
+      timersVersion++
+      flushState()
+    }
+    this.addEventListener('close', gone)
+    this.addEventListener('error', gone)
+  }
+  return result
+}
+
 function timersSnapshot() {
   if (timersSent === timersVersion) return undefined
   timersSent = timersVersion
   return [...timers.values()]
+}
+
+/** What else pends in the isolate (sent with the timers: they change together). */
+function pendingSnapshot() {
+  return { waitUntil: [...waits.values()], sockets: [...sockets.values()] }
+}
+
+/** Sends a changed pending-work snapshot even when no hop step would carry it soon. */
+function flushState() {
+  if (!hop) return
+  // As in report(): a flush scheduled by a request that has ended may never fire.
+  if (flushScheduled && Date.now() - flushScheduledAt > 2 * FLUSH_WINDOW_MS) return flush()
+  if (flushScheduled) return
+  flushScheduled = true
+  flushScheduledAt = Date.now()
+  native.setTimeout.call(globalThis, flush, FLUSH_WINDOW_MS)
 }
 
 function safe(value) {
@@ -112,13 +186,20 @@ function post(path, body) {
 
 function flush() {
   flushScheduled = false
-  if (queue.length === 0) return
+  const timersNow = timersSnapshot()
+  if (queue.length === 0 && !timersNow) return
   const events = queue
   queue = []
   // Fire-and-forget. The answer must not touch the armed flag: it may be older than the latest stamp.
-  return post('/events', { events, timers: timersSnapshot() })
-    .then((res) => res.body?.cancel())
-    .catch(() => {})
+  try {
+    return post('/events', { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}) })
+      .then((res) => res.body?.cancel())
+      .catch(() => {})
+  } catch {
+    // No I/O allowed here (e.g. the context that scheduled it ended): the next step carries it.
+    queue = events.concat(queue)
+    timersSent = -1
+  }
 }
 
 /** Reports an event; while faults are armed (or when asked), waits for Node's verdict. */
@@ -142,7 +223,8 @@ async function report(event, needVerdict = armed) {
   const events = queue.concat([event])
   queue = []
   try {
-    const res = await post('/verdict', { events, timers: timersSnapshot() })
+    const timersNow = timersSnapshot()
+    const res = await post('/verdict', { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}) })
     const verdict = await res.json()
     learnArmed(verdict.generation, Boolean(verdict.armed))
     return verdict
@@ -238,6 +320,7 @@ function plumb(response, conn, name) {
   const pair = new WebSocketPair()
   const outer = pair[0]
   const relay = pair[1]
+  tapSockets.add(inner).add(relay).add(outer)
   inner.accept()
   relay.accept()
   // Each direction keeps its order even when a verdict (delay) holds a frame back.
