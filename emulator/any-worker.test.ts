@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
 import { createEmulator, type Emulator } from './index.ts'
 
 // Issue 2, build item 3: the emulator must serve any Worker wrangler can build, not only ours.
@@ -47,6 +48,36 @@ describe('a Worker that is not ours (scenarios/fixtures/kv-notes)', () => {
     } finally {
       await later.dispose()
     }
+  })
+
+  test('bridges a WebSocket upgrade through the front door, each message and the close recorded', async () => {
+    const socket = new WebSocket(new URL('/echo', emulator.url.href.replace('http', 'ws')))
+    const received: string[] = []
+    const closed = new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      socket.on('message', (data) => received.push(data.toString()))
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+      socket.on('error', reject)
+    })
+    await new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject))
+    socket.send('hello')
+    await expect.poll(() => received).toEqual(['echo: hello'])
+    socket.send('bye')
+    expect(await closed).toEqual({ code: 4000, reason: 'asked to leave' })
+    const exchange = emulator.transcript.filter({ layer: 'client', type: 'request', path: '/echo' })[0]?.exchange
+    const events = emulator.transcript.filter({ layer: 'client', exchange })
+    expect(events.find((e) => e.type === 'response')?.status).toBe(101)
+    expect(events.filter((e) => e.type === 'ws-message').map((e) => [e.direction, e.dataText ?? e.data])).toEqual([
+      ['client->worker', 'hello'],
+      ['worker->client', 'echo: hello'],
+      ['client->worker', 'bye'],
+    ])
+    expect(events.find((e) => e.type === 'ws-close')).toMatchObject({ by: 'worker', code: 4000 })
+  })
+
+  test('answers a refused upgrade with the Worker\'s own status', async () => {
+    const socket = new WebSocket(new URL('/env', emulator.url.href.replace('http', 'ws')))
+    const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('error', () => resolve(-1)))
+    expect(status).toBe(200)
   })
 
   test('records its traffic in the transcript like an MCP Worker', async () => {

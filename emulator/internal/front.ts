@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { createParser } from 'eventsource-parser'
+import { WebSocketServer, type WebSocket as NodeWebSocket } from 'ws'
 import { HarnessError } from '../errors.ts'
 import { headersToRecord, type Transcript } from '../transcript.ts'
 
@@ -25,6 +26,15 @@ export interface FrontMiddleware {
 }
 
 export type Dispatch = (request: Request) => Promise<Response>
+
+/** The Worker's end of a WebSocket, as Miniflare hands it out on a 101 response. */
+interface WorkerSocket {
+  accept(): void
+  send(data: string | ArrayBuffer | Uint8Array): void
+  close(code?: number, reason?: string): void
+  addEventListener(type: 'message', listener: (event: { data: string | ArrayBuffer }) => void): void
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void
+}
 
 export interface FrontOptions {
   host: string
@@ -60,6 +70,7 @@ export class FrontServer {
   readonly #options: FrontOptions
   readonly #server: http.Server
   readonly #sockets = new Set<import('node:net').Socket>()
+  readonly #webSockets = new WebSocketServer({ noServer: true })
   #url?: URL
 
   constructor(options: FrontOptions) {
@@ -81,6 +92,11 @@ export class FrontServer {
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket)
       socket.on('close', () => this.#sockets.delete(socket))
+    })
+    this.#server.on('upgrade', (req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer) => {
+      this.#upgrade(req, socket, head).catch((error) => {
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n[mcp-harness] Failed to forward the WebSocket upgrade ${req.url}: ${(error as Error).message}`)
+      })
     })
   }
 
@@ -114,8 +130,68 @@ export class FrontServer {
   }
 
   async close(): Promise<void> {
+    for (const client of this.#webSockets.clients) client.terminate()
     for (const socket of this.#sockets) socket.destroy()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  /**
+   * Bridges a WebSocket upgrade to the Worker: the Worker's socket (from Miniflare) is accepted here
+   * and joined to the client's, each message and close recorded on the client layer.
+   */
+  async #upgrade(req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer): Promise<void> {
+    const { transcript } = this.#options
+    const exchange = transcript.nextExchange()
+    const url = new URL(req.url ?? '/', this.url)
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(req.headers)) {
+      // The WebSocket handshake headers belong to this hop; Miniflare makes its own.
+      if (value === undefined || name === 'host' || name.startsWith('sec-websocket-') || (HOP_BY_HOP.has(name) && name !== 'upgrade')) continue
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+    }
+    headers.set('upgrade', 'websocket')
+    transcript.record({ layer: 'client', type: 'request', exchange, method: 'GET', path: url.pathname, query: url.search, headers: headersToRecord(headers), upgrade: 'websocket' })
+    const response = (await this.#options.dispatch(new Request(url, { headers }))) as Response & { webSocket?: WorkerSocket | null }
+    transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
+    const worker = response.webSocket
+    if (response.status !== 101 || !worker) {
+      const body = await response.text()
+      socket.end(`HTTP/1.1 ${response.status} ${response.statusText || 'Error'}\r\ncontent-type: ${response.headers.get('content-type') ?? 'text/plain'}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+      return
+    }
+    worker.accept()
+    this.#webSockets.handleUpgrade(req, socket, head, (client: NodeWebSocket) => {
+      const record = (direction: 'client->worker' | 'worker->client', data: unknown) =>
+        transcript.record({ layer: 'client', type: 'ws-message', exchange, direction, ...(typeof data === 'string' ? parseData(data) : { bytes: (data as ArrayBuffer | Buffer).byteLength }) })
+      client.on('message', (data, isBinary) => {
+        const payload = isBinary ? new Uint8Array(data as Buffer) : data.toString()
+        record('client->worker', payload)
+        worker.send(payload)
+      })
+      worker.addEventListener('message', (event) => {
+        record('worker->client', event.data)
+        client.send(typeof event.data === 'string' ? event.data : Buffer.from(event.data as ArrayBuffer))
+      })
+      let closed = false
+      const end = (by: string, code?: number, reason?: string) => {
+        if (closed) return
+        closed = true
+        transcript.record({ layer: 'client', type: 'ws-close', exchange, by, ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) })
+        transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+      }
+      client.on('close', (code, reason) => {
+        end('client', code, reason.toString())
+        // 1005/1006 are reported, never sent (RFC 6455 §7.4.1).
+        if (code === 1005 || code === 1006) worker.close()
+        else worker.close(code, reason.toString())
+      })
+      worker.addEventListener('close', (event) => {
+        end('worker', event.code, event.reason)
+        if (event.code === 1005 || event.code === 1006) client.terminate()
+        else client.close(event.code, event.reason)
+      })
+    })
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
