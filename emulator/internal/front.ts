@@ -48,6 +48,16 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 /** Bodies larger than this are recorded as their size only. */
 const MAX_RECORDED_BODY = 1024 * 1024
 
+/** The client's headers as the Worker should get them: without hop-by-hop headers, `Host`, or what `skip` names. */
+function forwardedHeaders(req: http.IncomingMessage, skip: (name: string) => boolean = () => false): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'host' || skip(name)) continue
+    headers.set(name, Array.isArray(value) ? value.join(', ') : value)
+  }
+  return headers
+}
+
 /** Parses a body for the transcript: JSON-RPC stays structured, other text stays text. */
 function bodyForTranscript(text: string, contentType: string | null): { body?: unknown; bodyText?: string } {
   if (text.length === 0) return {}
@@ -143,12 +153,8 @@ export class FrontServer {
     const { transcript } = this.#options
     const exchange = transcript.nextExchange()
     const url = new URL(req.url ?? '/', this.url)
-    const headers = new Headers()
-    for (const [name, value] of Object.entries(req.headers)) {
-      // The WebSocket handshake headers belong to this hop; Miniflare makes its own.
-      if (value === undefined || name === 'host' || name.startsWith('sec-websocket-') || (HOP_BY_HOP.has(name) && name !== 'upgrade')) continue
-      headers.set(name, Array.isArray(value) ? value.join(', ') : value)
-    }
+    // The WebSocket handshake headers belong to this hop; Miniflare makes its own.
+    const headers = forwardedHeaders(req, (name) => name.startsWith('sec-websocket-'))
     headers.set('upgrade', 'websocket')
     transcript.record({ layer: 'client', type: 'request', exchange, method: 'GET', path: url.pathname, query: url.search, headers: headersToRecord(headers), upgrade: 'websocket' })
     const response = (await this.#options.dispatch(new Request(url, { headers }))) as Response & { webSocket?: WorkerSocket | null }
@@ -198,11 +204,7 @@ export class FrontServer {
     const { transcript } = this.#options
     const exchange = transcript.nextExchange()
     const url = new URL(req.url ?? '/', this.url)
-    const headers = new Headers()
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name) || name === 'host') continue
-      headers.set(name, Array.isArray(value) ? value.join(', ') : value)
-    }
+    const headers = forwardedHeaders(req)
     const method = req.method ?? 'GET'
     let bodyBuffer: Buffer | undefined
     if (method !== 'GET' && method !== 'HEAD') {
