@@ -6,4 +6,4 @@ import { fileURLToPath } from 'node:url'
 
 const here = fileURLToPath(import.meta.url)
 const installed = here.split(/[\\/]/).includes('node_modules')
-await import(new URL(installed ? '../dist/emulator/cli.js' : '../emulator/cli.ts', import.meta.url).href)
+await import(new URL(installed ? '../dist/cli/cli.js' : '../cli/cli.ts', import.meta.url).href)

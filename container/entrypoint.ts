@@ -9,6 +9,7 @@ import { access, constants, cp, symlink } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { createEmulator, startControlPlane } from '../emulator/index.ts'
+import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 
 const mounted = process.env.MCP_HARNESS_CONFIG ?? '/srv/mcp-harness/worker/wrangler.jsonc'
 const config = await writableConfig(mounted)
@@ -16,7 +17,7 @@ const publicPort = Number(process.env.MCP_HARNESS_PORT ?? 8787)
 const controlPublicPort = Number(process.env.MCP_HARNESS_CONTROL_PORT ?? 8788)
 
 const emulator = await createEmulator({ config, onProgress: (message) => console.error(`[mcp-harness] ${message}`) })
-const control = await startControlPlane(emulator, { token: process.env.MCP_HARNESS_CONTROL_TOKEN || undefined })
+const control = await startControlPlane(emulator, { token: process.env.MCP_HARNESS_CONTROL_TOKEN || undefined }, { saveCassette: saveEmulatorCassette })
 
 /**
  * wrangler writes `.wrangler/tmp` beside the config while bundling: a read-only mount is copied

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare'
-import { HarnessError } from './errors.ts'
+import { HarnessError } from '../core/errors.ts'
 import { FrontServer, type FrontMiddleware } from './internal/front.ts'
 import { buildWorker, readWorkerConfig, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
 import { parseEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.ts'
@@ -11,7 +11,7 @@ import { hopTapFor, type SessionInfo } from './plugins/hop.ts'
 import type { HopFaults } from './plugins/hop-faults.ts'
 import { lifecycleFor, type EvictOptions, type Lifecycle } from './plugins/hibernation.ts'
 import type { OutboundHandler, PluginContext, PluginInstance } from './plugins/types.ts'
-import { Transcript } from './transcript.ts'
+import { Transcript } from '../core/transcript.ts'
 
 /** A running emulator: the user's Worker under Miniflare behind a recording front door on loopback. */
 export interface Emulator {

@@ -31,21 +31,13 @@ export type { HopFault, HopFaultHandle, HopStep, HopVerdict } from './plugins/ho
 export { hibernationPlugin, HibernationOptionsSchema, EvictOptionsSchema, HIBERNATION, PRODUCTION_IDLE_MS } from './plugins/hibernation.ts'
 export type { HibernationOptions, EvictOptions, HibernationBlocker } from './plugins/hibernation.ts'
 
-/* Doctor */
-export { runDoctor } from './doctor/doctor.ts'
-export { checkClientConfig } from './doctor/client-config.ts'
-export { formatReport } from './doctor/format.ts'
-export { DoctorOptionsSchema, FindingSchema, DoctorReportSchema } from './doctor/types.ts'
-export type { DoctorOptions, DoctorReport, Finding, FindingStatus } from './doctor/types.ts'
-export type { ServerEndpoints } from './doctor/client-config.ts'
-
 /* Transcript */
-export { Transcript, SENSITIVE_HEADERS } from './transcript.ts'
-export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from './transcript.ts'
+export { Transcript, SENSITIVE_HEADERS } from '../core/transcript.ts'
+export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from '../core/transcript.ts'
 
 /* Errors */
-export { HarnessError, isHarnessError } from './errors.ts'
-export type { HarnessErrorCode } from './errors.ts'
+export { HarnessError, isHarnessError } from '../core/errors.ts'
+export type { HarnessErrorCode } from '../core/errors.ts'
 
 /* Plugins */
 export type { EmulatorPlugin, PluginContext, PluginInstance, OutboundHandler } from './plugins/types.ts'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CF_FIXTURE } from './internal/cf-fixture.ts'
-import { parseOptions } from './internal/zod-error.ts'
+import { parseOptions } from '../core/zod-error.ts'
 import { UpstreamOptionsSchema } from './plugins/upstream/index.ts'
 import { HopOptionsSchema } from './plugins/hop.ts'
 import { HibernationOptionsSchema } from './plugins/hibernation.ts'

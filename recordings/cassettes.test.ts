@@ -10,10 +10,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { createEmulator, isHarnessError, type Emulator } from '../emulator/index.ts'
 import { committedCassettes } from './committed.ts'
-import { main } from '../emulator/cli.ts'
+import { main } from '../cli/cli.ts'
 import { CASSETTE_SCENARIOS, recordScenario } from '../scripts/record-cassettes.ts'
 import { buildCassette, createMockServer, emulatorTarget, loadCassette, replay, tapTranscript } from './index.ts'
-import { findSecrets } from './redact/scan.ts'
+import { findSecrets } from '../core/redact/scan.ts'
 import { describeRequest } from './replay.ts'
 
 let emulator: Emulator

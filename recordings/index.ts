@@ -35,8 +35,7 @@ export type { Matchers, Difference } from './match/compare.ts'
 export { Bindings } from './match/bindings.ts'
 
 /* Redaction */
-export { defaultRedactors, redactHeaders, redactFields, redactJsonPaths, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_FIELDS } from './redact/index.ts'
-export type { Redactor } from './redact/index.ts'
+export { defaultRedactors, redactHeaders, redactFields, redactJsonPaths, DEFAULT_REDACTED_HEADERS, DEFAULT_REDACTED_FIELDS } from '../core/redact/index.ts'
+export type { Redactor } from '../core/redact/index.ts'
 
 /* CLI */
-export { RECORDINGS_COMMANDS, recordCommand, replayCommand, mockCommand } from './cli-commands.ts'

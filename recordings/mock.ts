@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { HarnessError } from '../emulator/errors.ts'
+import { HarnessError } from '../core/errors.ts'
 import type { Cassette, Interaction } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import { show } from './match/compare.ts'

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { isHarnessError } from '../emulator/errors.ts'
+import { isHarnessError } from '../core/errors.ts'
 import { createMockServer, loadCassette, resolveMode, useCassette, type MockServer } from './index.ts'
 
 const SOURCE = 'recordings/cassettes/sdk/streamable-http.json'

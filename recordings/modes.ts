@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { HarnessError } from '../emulator/errors.ts'
+import { HarnessError } from '../core/errors.ts'
 import { createRecordingProxy, type RecordingProxy } from './capture/proxy.ts'
 import { buildCassette, type BuildCassetteOptions } from './format/normalize.ts'
 import type { Cassette, CassetteMeta } from './format/schema.ts'

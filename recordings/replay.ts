@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser'
-import { HarnessError } from '../emulator/errors.ts'
+import { HarnessError } from '../core/errors.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'

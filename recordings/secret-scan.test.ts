@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { committedCassettes } from './committed.ts'
 import { buildCassette, redactHeaders, redactJsonPaths } from './index.ts'
-import { findSecrets } from './redact/scan.ts'
+import { findSecrets } from '../core/redact/scan.ts'
 import type { CapturedSession } from './capture/types.ts'
 
 // Token-shaped fakes, assembled at run time so no token-shaped literal sits in the repository.

@@ -1,5 +1,5 @@
 import type { Emulator } from '../emulator/emulator.ts'
-import { HarnessError, isHarnessError } from '../emulator/errors.ts'
+import { HarnessError, isHarnessError } from '../core/errors.ts'
 import type { PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import type { ReplayTarget } from './replay.ts'

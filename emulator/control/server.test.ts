@@ -7,6 +7,7 @@ import { connectClient } from '../../scenarios/helpers/clients.ts'
 import { REFERENCE_CONFIG } from '../../scenarios/helpers/use-emulator.ts'
 import { parseCassette } from '../../recordings/format/serialize.ts'
 import { CONTROL_OPENAPI_PATH, controlOpenApiText } from './openapi.ts'
+import { saveEmulatorCassette } from '../../recordings/capture/save-emulator-cassette.ts'
 import { startControlPlane, type ControlPlane } from './server.ts'
 
 let emulator: Emulator
@@ -14,7 +15,7 @@ let control: ControlPlane
 
 beforeAll(async () => {
   emulator = await createEmulator({ config: REFERENCE_CONFIG })
-  control = await startControlPlane(emulator)
+  control = await startControlPlane(emulator, {}, { saveCassette: saveEmulatorCassette })
 })
 afterAll(async () => {
   await control?.close()

@@ -1,11 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import path from 'node:path'
 import { z } from 'zod'
 import type { Emulator } from '../emulator.ts'
-import { HarnessError, isHarnessError, type HarnessErrorCode } from '../errors.ts'
-import { parseOptions } from '../internal/zod-error.ts'
+import { HarnessError, isHarnessError, type HarnessErrorCode } from '../../core/errors.ts'
+import { parseOptions } from '../../core/zod-error.ts'
 import type { HopFault, HopFaultHandle } from '../plugins/hop-faults.ts'
 import {
   CassetteSaveRequestSchema,
@@ -30,6 +29,15 @@ export const ControlPlaneOptionsSchema = z
   })
   .strict()
 export type ControlPlaneOptions = z.input<typeof ControlPlaneOptionsSchema>
+
+/**
+ * What the control plane does with the help of other modules; the composition root (CLI, container)
+ * passes them in, so the emulator does not import the modules that build on it.
+ */
+export interface ControlPlaneServices {
+  /** Saves the emulator's transcript as a cassette (`POST /v1/cassettes`); without it that route answers 501. */
+  saveCassette?: (emulator: Emulator, request: CassetteSaveRequest) => Promise<{ path: string; interactions: number }>
+}
 
 /** A running control plane: the emulator's operations as JSON over HTTP on loopback. */
 export interface ControlPlane {
@@ -63,12 +71,12 @@ type Handler = (request: { query: URLSearchParams; body: () => Promise<unknown> 
  * const control = await startControlPlane(emulator)
  * await fetch(new URL('evict', control.url), { method: 'POST', headers: { authorization: `Bearer ${control.token}` }, body: JSON.stringify({ session }) })
  */
-export async function startControlPlane(emulator: Emulator, input: ControlPlaneOptions = {}): Promise<ControlPlane> {
+export async function startControlPlane(emulator: Emulator, input: ControlPlaneOptions = {}, services: ControlPlaneServices = {}): Promise<ControlPlane> {
   const options = parseOptions(ControlPlaneOptionsSchema, input, 'control plane options')
   const token = options.token ?? randomBytes(32).toString('base64url')
   const expected = Buffer.from(`Bearer ${token}`)
   let baseUrl = new URL('http://127.0.0.1/')
-  const routes = buildRoutes(emulator, () => baseUrl)
+  const routes = buildRoutes(emulator, () => baseUrl, services)
 
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -138,7 +146,7 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
   }
 }
 
-function buildRoutes(emulator: Emulator, base: () => URL): Record<string, Record<string, Handler>> {
+function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlaneServices): Record<string, Record<string, Handler>> {
   // Faults set over HTTP, so they can be listed and replaced; emulator.faults itself only adds and clears.
   const faults: { handle: HopFaultHandle; fault: HopFault }[] = []
   const listFaults = () => ({ faults: faults.map(({ handle, fault }) => ({ id: handle.id, fired: handle.fired, fault })) })
@@ -210,31 +218,11 @@ function buildRoutes(emulator: Emulator, base: () => URL): Record<string, Record
     cassettes: {
       POST: async ({ body }) => {
         const request = parseBody(CassetteSaveRequestSchema, await body(), 'save a cassette')
-        return saveCassette(emulator, request)
+        if (!services.saveCassette) throw new HarnessError('ERR_UNSUPPORTED', 'Failed to save a cassette: this control plane was started without the recordings module. Start it with `mcp-harness serve --control`.')
+        return services.saveCassette(emulator, request)
       },
     },
   }
-}
-
-/** Saves the transcript as a cassette with the recordings module (loaded on use: it is large and imports back). */
-async function saveCassette(emulator: Emulator, request: CassetteSaveRequest): Promise<{ path: string; interactions: number }> {
-  const [{ sessionFromTranscript }, { buildCassette }, { saveCassette: save }] = await Promise.all([
-    import('../../recordings/capture/emulator-tap.ts'),
-    import('../../recordings/format/normalize.ts'),
-    import('../../recordings/persist/fs.ts'),
-  ])
-  const kinds = new Set(emulator.sessions().map((session) => session.transport))
-  const transport = request.transport ?? (kinds.size > 1 ? 'mixed' : kinds.has('sse') ? 'sse' : kinds.has('streamable-http') ? 'streamable-http' : 'other')
-  const cassette = buildCassette(sessionFromTranscript(emulator.transcript.events), {
-    client: request.client,
-    scenario: request.scenario,
-    transport,
-    recordedWith: 'emulator',
-    ...(request.rerecord ? { rerecord: request.rerecord } : {}),
-  })
-  const file = path.resolve(request.path)
-  await save(file, cassette)
-  return { path: file, interactions: cassette.interactions.length }
 }
 
 function parseBody<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { createParser } from 'eventsource-parser'
 import { WebSocketServer, type WebSocket as NodeWebSocket } from 'ws'
-import { HarnessError } from '../errors.ts'
-import { headersToRecord, type Transcript } from '../transcript.ts'
+import { HarnessError } from '../../core/errors.ts'
+import { headersToRecord, type Transcript } from '../../core/transcript.ts'
 
 /** What a front middleware sees of one client request. */
 export interface FrontContext {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { HarnessError } from '../errors.ts'
+import { HarnessError } from '../../core/errors.ts'
 
 const require = createRequire(import.meta.url)
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { FrontContext } from '../internal/front.ts'
-import type { Transcript } from '../transcript.ts'
+import type { Transcript } from '../../core/transcript.ts'
 import type { EmulatorPlugin } from './types.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { HarnessError } from '../errors.ts'
-import { parseOptions } from '../internal/zod-error.ts'
-import type { Transcript } from '../transcript.ts'
+import { HarnessError } from '../../core/errors.ts'
+import { parseOptions } from '../../core/zod-error.ts'
+import type { Transcript } from '../../core/transcript.ts'
 import { HOP_REPORT_WINDOW_MS, hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
 import type { EmulatorPlugin, PluginContext, PluginInstance } from './types.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { Transcript } from '../transcript.ts'
+import { Transcript } from '../../core/transcript.ts'
 import { HopFaults, type HopStep } from './hop-faults.ts'
 
 const frame = (over: Partial<HopStep> = {}): HopStep => ({ step: 'frame', name: 'sse:abc', session: 'abc', direction: 'do->worker', methods: ['tools/call'], ...over })

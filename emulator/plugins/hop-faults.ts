@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { parseOptions } from '../internal/zod-error.ts'
-import type { Transcript } from '../transcript.ts'
+import { parseOptions } from '../../core/zod-error.ts'
+import type { Transcript } from '../../core/transcript.ts'
 
 /** One step of the hop a fault can act on, as the tap reports it. */
 export interface HopStep {

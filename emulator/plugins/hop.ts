@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createParser } from 'eventsource-parser'
 import { z } from 'zod'
-import type { Transcript } from '../transcript.ts'
+import type { Transcript } from '../../core/transcript.ts'
 import { HopFaults, type HopStep } from './hop-faults.ts'
 import type { EmulatorPlugin, PluginContext } from './types.ts'
 

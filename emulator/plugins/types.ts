@@ -2,7 +2,7 @@ import type { Miniflare, WorkerOptions } from 'miniflare'
 import type { z } from 'zod'
 import type { FrontMiddleware } from '../internal/front.ts'
 import type { BuildResult, WorkerConfig } from '../internal/wrangler.ts'
-import type { Transcript } from '../transcript.ts'
+import type { Transcript } from '../../core/transcript.ts'
 
 /** Answers a request the Worker (or one of its Durable Objects) sent upstream, or passes (undefined). */
 export type OutboundHandler = (request: Request) => Response | undefined | Promise<Response | undefined>

@@ -1,4 +1,4 @@
-import type { Transcript, TranscriptEvent } from '../../emulator/transcript.ts'
+import type { Transcript, TranscriptEvent } from '../../core/transcript.ts'
 import type { Capture, CapturedExchange, CapturedPlatformEvent, CapturedSession } from './types.ts'
 
 const PLATFORM_LAYERS = new Set(['hop', 'lifecycle'])

@@ -2,7 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { createParser } from 'eventsource-parser'
-import { HarnessError } from '../../emulator/errors.ts'
+import { HarnessError } from '../../core/errors.ts'
 import type { Capture, CapturedExchange, CapturedPlatformEvent, CapturedSession } from './types.ts'
 
 export interface RecordingProxyOptions {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { isHarnessError } from '../../emulator/errors.ts'
+import { isHarnessError } from '../../core/errors.ts'
 import { committedCassettes } from '../committed.ts'
 import { createFsPersister, loadCassette, writeFileAtomic } from '../persist/fs.ts'
 import { createMemoryPersister } from '../persist/memory.ts'

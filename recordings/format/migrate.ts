@@ -1,4 +1,4 @@
-import { HarnessError } from '../../emulator/errors.ts'
+import { HarnessError } from '../../core/errors.ts'
 import { CASSETTE_VERSION } from './schema.ts'
 
 /**

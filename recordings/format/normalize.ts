@@ -1,5 +1,5 @@
 import type { CapturedSession } from '../capture/types.ts'
-import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, type Redactor } from '../redact/index.ts'
+import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, type Redactor } from '../../core/redact/index.ts'
 import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent } from './schema.ts'
 
 /** Request headers that say nothing about the session and change run to run. */

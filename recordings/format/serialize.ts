@@ -1,4 +1,4 @@
-import { HarnessError } from '../../emulator/errors.ts'
+import { HarnessError } from '../../core/errors.ts'
 import { migrate } from './migrate.ts'
 import { CassetteSchema, type Cassette } from './schema.ts'
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { HarnessError } from '../../emulator/errors.ts'
+import { HarnessError } from '../../core/errors.ts'
 import { parseCassette, serializeCassette } from '../format/serialize.ts'
 import type { Cassette } from '../format/schema.ts'
 import type { Persister } from './types.ts'

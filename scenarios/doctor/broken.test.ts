@@ -1,7 +1,7 @@
 // The doctor on deliberately broken Workers: each known failure is named as a finding with its
 // KI-ID, cause and fix — a config that cannot start included (a finding, not a crash).
 import { expect, test } from 'vitest'
-import { runDoctor } from '../../emulator/index.ts'
+import { runDoctor } from '../../doctor/index.ts'
 import { findingsOf, runCli } from './helpers.ts'
 
 test('KI-07: the no-options variant fails the preflight check and nothing else', async () => {

@@ -4,8 +4,8 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { onTestFinished } from 'vitest'
 import { rm } from 'node:fs/promises'
-import { main } from '../../emulator/cli.ts'
-import type { DoctorReport, Finding } from '../../emulator/index.ts'
+import { main } from '../../cli/cli.ts'
+import type { DoctorReport, Finding } from '../../doctor/index.ts'
 
 /** The findings of a report with one id (a check may report per transport). */
 export const findingsOf = (report: DoctorReport, id: string): Finding[] => report.findings.filter((item) => item.id === id)

@@ -1,7 +1,8 @@
 // KI-24: the doctor follows a 401 challenge to the OAuth metadata and fails when its URLs leave the
 // API's origin; the OAuth reference server passes.
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { runDoctor, type Emulator } from '../../emulator/index.ts'
+import { runDoctor } from '../../doctor/index.ts'
+import type { Emulator } from '../../emulator/index.ts'
 import { startOAuthEmulator } from '../helpers/oauth-emulator.ts'
 import { findingsOf } from './helpers.ts'
 

@@ -1,7 +1,8 @@
 // The doctor on the reference server: every check passes or says why it cannot decide; the
 // eviction check (KI-11) and the client-config checks (KI-20, KI-05, KI-02, KI-03) fail when they must.
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createEmulator, DoctorReportSchema, runDoctor, type Emulator } from '../../emulator/index.ts'
+import { DoctorReportSchema, runDoctor } from '../../doctor/index.ts'
+import { createEmulator, type Emulator } from '../../emulator/index.ts'
 import { REFERENCE_CONFIG } from '../helpers/use-emulator.ts'
 import { clientConfigFile, findingsOf, runCli, statuses } from './helpers.ts'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { getResponse, type RequestHandler } from 'msw'
 import { z } from 'zod'
-import { headersToRecord, type Transcript } from '../../transcript.ts'
+import { headersToRecord, type Transcript } from '../../../core/transcript.ts'
 import type { EmulatorPlugin } from '../types.ts'
 import { redactText, redactUrl, type UpstreamProvider } from './handlers.ts'
 import { github } from './github.ts'

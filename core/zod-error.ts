@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { HarnessError } from '../errors.ts'
+import { HarnessError } from './errors.ts'
 
 /** Parses `input` with `schema` once; a failure names each option path, what was expected and what came. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what = 'options'): z.output<S> {

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
-import { clientSettings, commandHelp, COMMANDS, mainHelp, parsePort, UsageError } from './cli.ts'
+import { clientSettings, commandHelp, COMMANDS, mainHelp } from './cli.ts'
+import { parsePort, UsageError } from './command.ts'
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
 const ROOT = path.dirname(path.dirname(CLI))

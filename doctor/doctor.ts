@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import type { Emulator } from '../emulator.ts'
-import { HarnessError, isHarnessError } from '../errors.ts'
-import { parseOptions } from '../internal/zod-error.ts'
+import type { Emulator } from '../emulator/emulator.ts'
+import { HarnessError, isHarnessError } from '../core/errors.ts'
+import { parseOptions } from '../core/zod-error.ts'
 import { checkClientConfig } from './client-config.ts'
 import { ACCEPT_BOTH, DOCTOR_PROTOCOL_VERSION, initializeBody, probe } from './http.ts'
 import { checkServer } from './probes.ts'
@@ -23,7 +23,7 @@ export async function runDoctor(input: DoctorOptions, use: { emulator?: Emulator
   let base: URL | undefined = emulator?.url ?? (options.url ? new URL(options.url) : undefined)
   if (!emulator && options.config) {
     try {
-      const { createEmulator } = await import('../emulator.ts')
+      const { createEmulator } = await import('../emulator/emulator.ts')
       emulator = await createEmulator({ config: options.config, environment: options.environment, workerLog: 'transcript', onProgress: progress })
       owned = true
       base = emulator.url

@@ -2,57 +2,15 @@ import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { Emulator } from './emulator.ts'
-import { startControlPlane } from './control/server.ts'
-import { RECORDINGS_COMMANDS } from '../recordings/cli-commands.ts'
-import { doctorCommand } from './doctor/cli.ts'
-import { isHarnessError } from './errors.ts'
-
-/** One option of a command, as `node:util` parseArgs declares it plus what `--help` prints. */
-export interface CliOption {
-  type: 'string' | 'boolean'
-  short?: string
-  /** Placeholder shown in help, e.g. `path`. */
-  value?: string
-  description: string
-  default?: string | boolean
-}
-
-export type CliValues = Record<string, string | boolean | undefined>
-
-/** What a command's `run` gets: parsed values, positionals, and where to write. */
-export interface CliContext {
-  values: CliValues
-  positionals: string[]
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-}
-
-export interface CliCommand {
-  summary: string
-  /** Usage line after `mcp-harness <name>`, e.g. `[--config path]`. */
-  usage: string
-  options: Record<string, CliOption>
-  /** Extra help text printed after the options. */
-  details?: string
-  /** Accepts positional arguments (e.g. `replay <cassette>`); rejected otherwise. */
-  positionals?: boolean
-  /** Resolves with the exit code once the command is done (a server: once it was stopped). */
-  run(ctx: CliContext): Promise<number>
-}
-
-/** A wrong invocation (unknown flag, bad value): printed with a pointer to `--help`, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError'
-}
+import type { Emulator } from '../emulator/emulator.ts'
+import { startControlPlane } from '../emulator/control/server.ts'
+import { RECORDINGS_COMMANDS } from './recordings-commands.ts'
+import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
+import { doctorCommand } from './doctor-command.ts'
+import { isHarnessError } from '../core/errors.ts'
+import { parsePort, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
 
 const HOSTS = ['127.0.0.1', 'localhost', '::1'] as const
-
-/** Parses `--port` strictly: an integer 0..65535, where 0 takes a free port. */
-export function parsePort(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`Invalid --port "${value}": expected an integer from 0 to 65535 (0 takes a free port).`)
-  return Number(value)
-}
 
 /** The URLs a served Worker is reached at; `--json` prints exactly these (later issues add fields). */
 export interface ServeUrls {
@@ -156,7 +114,7 @@ const serve: CliCommand = {
     // reserved for the ready output (one JSON line with --json), so they go to stderr.
     console.log = console.info = (...args: unknown[]) => console.error(...args)
     // Loaded here so that --help and argument errors answer without loading Miniflare.
-    const { createEmulator } = await import('./emulator.ts')
+    const { createEmulator } = await import('../emulator/emulator.ts')
     const emulator = await createEmulator({
       config: String(values.config),
       port,
@@ -170,7 +128,7 @@ const serve: CliCommand = {
     const stopped = untilSignal(emulator, stderr)
     const urls = await discoverUrls(emulator)
     // Off unless asked: the control plane can evict, crash and write cassette files.
-    const control = values.control ? await startControlPlane(emulator, { host: host as (typeof HOSTS)[number], port: parsePort(String(values['control-port'])) }) : undefined
+    const control = values.control ? await startControlPlane(emulator, { host: host as (typeof HOSTS)[number], port: parsePort(String(values['control-port'])) }, { saveCassette: saveEmulatorCassette }) : undefined
     if (control) void stopped.finally(() => control.close())
     if (values.json) {
       stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token } } : urls)}\n`)

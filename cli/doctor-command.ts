@@ -1,5 +1,5 @@
-import { UsageError, type CliCommand } from '../cli.ts'
-import { formatReport } from './format.ts'
+import { UsageError, type CliCommand } from './command.ts'
+import { formatReport } from '../doctor/format.ts'
 
 /** `mcp-harness doctor`: diagnose a Worker (or a running URL) and a client config; exit 1 on any failure. */
 export const doctorCommand: CliCommand = {
@@ -30,7 +30,7 @@ export const doctorCommand: CliCommand = {
     const config = (values.config as string | undefined) ?? (url || clientConfig ? undefined : '.')
     // wrangler prints notes with console.log: keep stdout for the report (JSON with --json).
     console.log = console.info = (...args: unknown[]) => console.error(...args)
-    const { runDoctor } = await import('./doctor.ts')
+    const { runDoctor } = await import('../doctor/doctor.ts')
     const report = await runDoctor(
       { config, url, environment: values.env as string | undefined, clientConfig, origin: String(values.origin), evictCheck: values['evict-check'] as string | undefined },
       { onProgress: (message) => stderr.write(`${message}\n`) },

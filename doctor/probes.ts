@@ -1,4 +1,4 @@
-import { checkPreflight, corsVerdict, preflightRequestFor, type CorsRequest } from '../plugins/cors.ts'
+import { checkPreflight, corsVerdict, preflightRequestFor, type CorsRequest } from '../emulator/plugins/cors.ts'
 import type { ServerEndpoints } from './client-config.ts'
 import { ACCEPT_BOTH, DOCTOR_PROTOCOL_VERSION, describe, initializeBody, isStream, openSse, probe, type Probe } from './http.ts'
 import { finding, type Finding } from './types.ts'
