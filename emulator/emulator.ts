@@ -1,16 +1,19 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare'
+import type { Miniflare, MiniflareOptions, WorkerOptions } from 'miniflare'
 import { HarnessError } from '../core/errors.ts'
 import { FrontServer, type FrontMiddleware } from './internal/front.ts'
+import { loadRuntime, type MiniflareModule } from './internal/runtime.ts'
 import { buildWorker, readWorkerConfig, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
 import { parseEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.ts'
 import { PLUGINS } from './plugins/index.ts'
 import { hopTapFor, type SessionInfo } from './plugins/hop.ts'
 import type { HopFaults } from './plugins/hop-faults.ts'
 import { lifecycleFor, type EvictOptions, type Lifecycle } from './plugins/hibernation.ts'
-import type { OutboundHandler, PluginContext, PluginInstance } from './plugins/types.ts'
+import type { EntryWrapper, OutboundHandler, PluginContext, PluginInstance } from './plugins/types.ts'
 import { Transcript } from '../core/transcript.ts'
 
 /** A running emulator: the user's Worker under Miniflare behind a recording front door on loopback. */
@@ -56,6 +59,9 @@ export interface Emulator {
 }
 
 const APP_WORKER_NAME_FALLBACK = 'worker'
+const UNCAUGHT_SOURCE = new URL('./workers/uncaught.worker.js', import.meta.url)
+/** How the uncaught-exception wrapper marks the stack it logs. */
+const UNCAUGHT_MARKER = '[mcp-harness:uncaught] '
 
 /**
  * Starts a Worker from its wrangler config under Miniflare, built by wrangler, behind a front door
@@ -119,6 +125,8 @@ class EmulatorImpl implements Emulator {
   readonly #outbound: OutboundHandler[] = []
   readonly #extraWorkers: (WorkerOptions & { name: string })[] = []
   readonly #plugins: PluginInstance[] = []
+  readonly #entryWrappers: EntryWrapper[] = []
+  #entryModules: { type: 'ESModule'; path: string }[] = []
   #appPatch: Partial<WorkerOptions> = {}
   #mf?: Miniflare
   #persistDir?: string
@@ -136,6 +144,8 @@ class EmulatorImpl implements Emulator {
       dispatch: (request) => this.miniflare.dispatchFetch(request.url, request as never) as unknown as Promise<Response>,
       middlewares: () => this.#middlewares,
     })
+    // Innermost wrapper: the Worker's own exceptions, before any plugin's wrapper sees the request.
+    this.#entryWrappers.push({ name: 'uncaught', source: readFileSync(UNCAUGHT_SOURCE, 'utf8'), exportName: 'wrapUncaught' })
   }
 
   get url(): URL {
@@ -167,11 +177,13 @@ class EmulatorImpl implements Emulator {
       build: this.build,
       appWorkerName: this.appWorkerName,
       transcript: this.transcript,
+      diagnose: this.#options.diagnose,
       patchAppWorker: (patch) => {
         this.#appPatch = { ...this.#appPatch, ...patch }
       },
       addWorker: (workerOptions) => this.#extraWorkers.push(workerOptions),
       addMiddleware: (middleware) => this.#middlewares.push(middleware),
+      wrapEntry: (wrapper) => this.#entryWrappers.push(wrapper),
       addOutboundHandler: (handler) => this.#outbound.push(handler),
       miniflare: () => this.miniflare,
     }
@@ -180,48 +192,61 @@ class EmulatorImpl implements Emulator {
       const instance = await plugin.setup(ctx, pluginOptions[plugin.name])
       if (instance) this.#plugins.push(instance)
     }
+    this.#entryModules = await writeEntryModules(this.build, this.#entryWrappers)
     await this.#front.listen()
     await this.#startRuntime()
   }
 
-  #miniflareOptions(): MiniflareOptions {
-    const logLevel = this.#options.workerLog === 'silent' ? LogLevel.NONE : LogLevel.WARN
+  #miniflareOptions(runtime: MiniflareModule): MiniflareOptions {
+    const logLevel = this.#options.workerLog === 'silent' ? runtime.LogLevel.NONE : runtime.LogLevel.WARN
     const app = {
       ...this.worker.workerOptions,
       name: this.appWorkerName,
-      modules: true,
-      scriptPath: this.build.entry,
+      // Every module is listed: the generated entry first, then wrangler's output (ES modules).
+      modules: this.#entryModules,
       modulesRoot: path.dirname(this.build.entry),
       compatibilityDate: this.worker.compatibilityDate,
       compatibilityFlags: this.worker.compatibilityFlags,
       bindings: { ...(this.worker.workerOptions.bindings as Record<string, unknown> | undefined), ...this.#options.vars },
       outboundService: (request: Request) => this.#handleOutbound(request),
       ...this.#appPatch,
-    } as WorkerOptions
-    return {
+    }
+    // The emulator describes its Workers in Miniflare's v4 vocabulary, which wrangler's Miniflare
+    // converts; what has no v4 spelling (persistence, log handling) is set on the result.
+    const options = runtime.convertV4MiniflareOptions({
       host: '127.0.0.1',
       port: 0,
       cf: this.#options.cf,
-      defaultPersistRoot: this.#persistDir,
-      log: new Log(logLevel),
-      handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
-        const forward = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
-          stream.on('data', (chunk: Buffer) => {
-            if (this.#options.workerLog === 'inherit') (name === 'stdout' ? process.stdout : process.stderr).write(chunk)
-            else if (this.#options.workerLog === 'transcript') {
-              for (const line of chunk.toString().split('\n')) if (line.trim()) this.transcript.record({ layer: 'harness', type: 'worker-log', stream: name, line })
-            }
-          })
-        }
-        forward(stdout, 'stdout')
-        forward(stderr, 'stderr')
-      },
+      log: new runtime.Log(logLevel),
       workers: [app, ...this.#extraWorkers],
-    } as MiniflareOptions
+    } as never) as MiniflareOptions & Record<string, unknown>
+    options.resourcePersistencePath = this.#persistDir
+    options.handleStructuredLogs = (log: { level: string; message: string }) => this.#workerLog(log.level, log.message)
+    return options
+  }
+
+  /**
+   * The Worker's console output and uncaught exceptions: always in the transcript (unless silent);
+   * with `inherit` also on stderr, each line prefixed, as `wrangler dev` shows them.
+   */
+  #workerLog(level: string, message: string): void {
+    if (this.#options.workerLog === 'silent') return
+    const stream = level === 'error' || level === 'warn' ? 'stderr' : 'stdout'
+    if (message.startsWith(UNCAUGHT_MARKER)) {
+      const error = JSON.parse(message.slice(UNCAUGHT_MARKER.length)) as { name: string; message: string; stack: string }
+      this.transcript.record({ layer: 'harness', type: 'uncaught-exception', ...error })
+      message = `Uncaught ${error.stack}`
+    }
+    for (const line of message.split('\n')) {
+      if (!line.trim()) continue
+      this.transcript.record({ layer: 'harness', type: 'worker-log', stream, level, line })
+      if (this.#options.workerLog === 'inherit') process.stderr.write(`[worker${level === 'log' || level === 'info' ? '' : `:${level}`}] ${line}\n`)
+    }
   }
 
   async #startRuntime(): Promise<void> {
-    const mf = new Miniflare(this.#miniflareOptions())
+    const runtime = await loadRuntime()
+    const mf = new runtime.miniflare.Miniflare(this.#miniflareOptions(runtime.miniflare))
     try {
       await mf.ready
     } catch (error) {
@@ -244,6 +269,7 @@ class EmulatorImpl implements Emulator {
     )
     this.errors.push(error)
     this.transcript.record({ layer: 'upstream', type: 'unhandled', method: request.method, url: request.url })
+    this.#workerLog('error', error.message)
     return new Response(error.message, { status: 502, headers: { 'content-type': 'text/plain', 'x-mcp-harness-error': error.code } })
   }
 
@@ -313,6 +339,47 @@ class EmulatorImpl implements Emulator {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose()
   }
+}
+
+/**
+ * Writes the entry module the runtime starts: it re-exports everything the user's bundle exports
+ * (Durable Object classes, named entrypoints) and passes the default export through each plugin's
+ * wrapper, in registration order. Returns every module of the Worker, the entry first.
+ */
+async function writeEntryModules(build: BuildResult, wrappers: EntryWrapper[]): Promise<{ type: 'ESModule'; path: string }[]> {
+  const dir = path.dirname(build.entry)
+  const userModule = `./${path.basename(build.entry)}`
+  const lines = [`import * as user from ${JSON.stringify(userModule)}`, `export * from ${JSON.stringify(userModule)}`]
+  let expression = 'user.default'
+  const wrapperFiles: string[] = []
+  for (const [index, wrapper] of wrappers.entries()) {
+    const file = `mcp-harness-${wrapper.name}-${createHash('sha256').update(wrapper.source).digest('hex').slice(0, 12)}.js`
+    await writeAtomically(path.join(dir, file), wrapper.source)
+    wrapperFiles.push(path.join(dir, file))
+    lines.push(`import { ${wrapper.exportName} as wrap${index} } from ${JSON.stringify(`./${file}`)}`)
+    expression = `wrap${index}(${expression})`
+  }
+  lines.push(`export default ${expression}`, '')
+  const entrySource = lines.join('\n')
+  const entry = path.join(dir, `mcp-harness-entry-${createHash('sha256').update(entrySource).digest('hex').slice(0, 12)}.js`)
+  await writeAtomically(entry, entrySource)
+  const modules = [entry, ...wrapperFiles]
+  for (const name of (await readdir(dir, { recursive: true })).sort()) {
+    // wrangler's outputs (the bundle and any chunks it split); not ours, not source maps.
+    if (/\.m?js$/.test(name) && !path.basename(name).startsWith('mcp-harness-')) modules.push(path.join(dir, name))
+  }
+  return modules.map((file) => ({ type: 'ESModule' as const, path: file }))
+}
+
+async function writeAtomically(file: string, contents: string): Promise<void> {
+  try {
+    if ((await readFile(file, 'utf8')) === contents) return
+  } catch {
+    // Not there yet.
+  }
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, contents)
+  await rename(tmp, file)
 }
 
 /** Turns workerd's start failures into causes a user can act on. */

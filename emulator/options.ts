@@ -32,7 +32,7 @@ export const EmulatorOptionsSchema = z.object({
   persistDir: z.string().optional(),
   /** Extra or overriding plain-text bindings (vars and secrets), applied after wrangler's and `.dev.vars`. */
   vars: z.record(z.string(), z.string()).default({}),
-  /** Where the Worker's console output and runtime warnings go. */
+  /** Where the Worker's console output and uncaught exceptions go: the transcript, and with `inherit` also stderr (prefixed). */
   workerLog: z.enum(['inherit', 'transcript', 'silent']).default('transcript'),
   /** Called for each line of build progress; the CLI prints these. */
   onProgress: z.custom<(message: string) => void>((value) => typeof value === 'function').optional(),
@@ -40,6 +40,12 @@ export const EmulatorOptionsSchema = z.object({
   upstream: UpstreamOptionsSchema.default({ providers: [], handlers: [], auditSessionOwners: true }),
   /** The Worker→DO hop tap (transcript layer `hop`, faults, sessions). */
   hop: HopOptionsSchema.default({ tap: true }),
+  /**
+   * Opt-in diagnosis. `hibernation: true` watches timers, Durable Object `waitUntil` and `accept()`ed
+   * sockets inside the isolate to explain why an object cannot hibernate (KI-32); it patches globals,
+   * so it is off unless asked for.
+   */
+  diagnose: z.object({ hibernation: z.boolean().default(false) }).strict().default({ hibernation: false }),
   /** Idle policy: `'off'`, `'production'` (10 s) or `{ idleMs }`; evicts through on-demand eviction. */
   hibernation: HibernationOptionsSchema,
   /** How a browser would judge cross-origin requests (plugin `cors`); `enforce: true` applies it to non-browser clients. */

@@ -67,7 +67,10 @@ type WranglerModule = typeof import('wrangler')
 let wranglerModule: Promise<WranglerModule> | undefined
 const loadWrangler = () => (wranglerModule ??= import('wrangler'))
 
-/** Miniflare 4 rejects some keys that wrangler's (newer) Miniflare understands; keep only what maps. */
+/**
+ * Options the emulator sets itself (it lists the Worker's modules) or that Miniflare's v4-to-v5
+ * conversion refuses (`connectHandlers`, `modulesRules`).
+ */
 const DROPPED_WORKER_OPTION_KEYS = new Set(['connectHandlers', 'rootPath', 'modulesRules'])
 
 /**

@@ -45,7 +45,7 @@ export interface HibernationBlocker {
 const CONTROL_WORKER = 'mcp-harness-control'
 /** How long an eviction may wait for the object's references to drop (workerd itself waits 30 s). */
 const EVICT_TIMEOUT_MS = 3_000
-/** The control Worker answers on this host only (a reserved TLD: nothing real can match). */
+/** The host of the control Worker's URLs (a reserved TLD); it is reached by name, never routed. */
 const CONTROL_HOST = 'mcp-harness-control.invalid'
 // Evictions and crashes run inside workerd through workerd's unsafe module, reached with a plain
 // async fetch. Miniflare's own unsafeEvictDurableObject() blocks Node's main thread while workerd
@@ -147,7 +147,10 @@ export class Lifecycle {
         if (seen.length === 0) {
           // Requests made from Node straight to the object bypass the Worker and its hop tap; with the
           // tap off, the in-isolate causes are not visible either.
-          const unseen = this.#tap ? '' : ', or (the hop tap is off, so the harness cannot see them) a pending timer, a pending ctx.waitUntil() or a WebSocket accepted with accept()'
+          const unseen =
+            this.#tap && this.#ctx.diagnose.hibernation
+              ? ''
+              : `, or a pending timer, a pending ctx.waitUntil() or a WebSocket accepted with accept() (not watched: create the emulator with ${this.#tap ? '' : 'the hop tap on and '}diagnose: { hibernation: true } to have them reported with where they were created)`
           blockers.push({
             cause: 'node-request',
             detail: `nothing the harness sees explains it: possibly a request from Node through a stub (emulator.miniflare.getDurableObjectNamespace(…).get(id)) still running, e.g. an unread response body or an open WebSocket (a stub merely held does not block)${unseen}`,
@@ -230,7 +233,9 @@ export class Lifecycle {
   }
 
   async #control(pathAndQuery: string, what: string): Promise<{ status: number; text: string }> {
-    const response = await this.#ctx.miniflare().dispatchFetch(`http://${CONTROL_HOST}${pathAndQuery}`)
+    // Reached by name from Node: the control Worker has no route, so no client request can reach it.
+    const control = await this.#ctx.miniflare().getWorker(CONTROL_WORKER)
+    const response = (await control.fetch(`http://${CONTROL_HOST}${pathAndQuery}`)) as unknown as Response
     const text = await response.text()
     if (response.status !== 200 && response.status !== 423) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: workerd answered ${response.status}: ${text}`)
     return { status: response.status, text }
@@ -322,7 +327,6 @@ function setup(ctx: PluginContext, options: z.output<typeof HibernationOptionsSc
     modules: [{ type: 'ESModule', path: 'control.worker.js', contents: CONTROL_SOURCE }],
     compatibilityDate: ctx.worker.compatibilityDate,
     compatibilityFlags: ['unsafe_module'],
-    routes: [`${CONTROL_HOST}/*`],
     ...(local ? { durableObjects: { NS: { className: local.className, scriptName: ctx.appWorkerName, useSQLite: local.useSQLite } } } : {}),
   } as never)
   return {

@@ -419,24 +419,12 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   if (!options.tap || local.length === 0) return
   const tap = new HopTap(ctx.transcript)
   TAPS.set(ctx.transcript, tap)
-  const contents = readFileSync(TAP_SOURCE, 'utf8')
-  const appDurableObjects = { ...((ctx.worker.workerOptions.durableObjects as Record<string, unknown> | undefined) ?? {}) }
-  const wrappedBindings: Record<string, { scriptName: string }> = {}
-  const unbound: { className: string; useSQLite: boolean }[] = []
-  for (const binding of local) {
-    const tapName = `mcp-harness-hop-tap-${binding.binding.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`
-    // The class stays defined in the app Worker; only its binding is replaced by the tap's wrapper.
-    delete appDurableObjects[binding.binding]
-    unbound.push({ className: binding.className, useSQLite: binding.useSQLite })
-    wrappedBindings[binding.binding] = { scriptName: tapName }
-    ctx.addWorker({
-      name: tapName,
-      modules: [{ type: 'ESModule', path: 'hop-tap.worker.js', contents }],
-      durableObjects: { INNER: { className: binding.className, scriptName: ctx.appWorkerName, useSQLite: binding.useSQLite } },
-      serviceBindings: { HOP: (request: Request) => tap.handle(request) },
-    } as never)
-  }
-  ctx.patchAppWorker({ durableObjects: appDurableObjects, additionalUnboundDurableObjects: unbound, wrappedBindings } as never)
+  // The tap runs in the Worker's own isolate, around its default export: the Worker's bindings and
+  // Durable Object classes stay exactly as wrangler configured them (Miniflare's namespace API too).
+  const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\n`
+  ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop' })
+  const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: (request: Request) => tap.handle(request) }
+  ctx.patchAppWorker({ serviceBindings } as never)
   ctx.addMiddleware({
     name: HOP,
     onRequest({ request, exchange }) {

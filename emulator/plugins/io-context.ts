@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
-import path from 'node:path'
 import { z } from 'zod'
 import type { FrontContext } from '../internal/front.ts'
 import type { EmulatorPlugin } from './types.ts'
@@ -63,12 +60,6 @@ const IoReportSchema = z.object({
   limits: z.object({ waitUntilMs: z.number(), inactivityMs: z.number() }).passthrough(),
 })
 
-/** Writes a file only through a rename, so parallel emulators sharing a build never read half a file. */
-async function writeAtomically(file: string, contents: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  await writeFile(temporary, contents)
-  await rename(temporary, file)
-}
 
 /**
  * Models the IoContext limits standalone workerd lacks: `waitUntil` tasks cancelled a set time after
@@ -114,24 +105,7 @@ export const timeoutsPlugin: EmulatorPlugin<z.ZodOptional<typeof TimeoutsOptions
       if (report.kind === 'inactivity') open.get(report.exchange)?.cancel(`timeout:inactivity`)
       return new Response(null, { status: 204 })
     })
-    // The generated entry re-exports the user's module (Durable Object classes included) and wraps
-    // its default export; it lives beside the build so that Miniflare resolves the relative import.
-    const entry = ctx.build.entry
-    const dir = path.dirname(entry)
-    const source = readFileSync(WORKER_SOURCE, 'utf8')
-    const runtimeName = `mcp-harness-io-context-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.js`
-    const userModule = `./${path.basename(entry)}`
-    const wrapper = [
-      `import * as user from ${JSON.stringify(userModule)}`,
-      `import { wrapDefault } from ${JSON.stringify(`./${runtimeName}`)}`,
-      `export * from ${JSON.stringify(userModule)}`,
-      `export default wrapDefault(user.default)`,
-      '',
-    ].join('\n')
-    const wrapperFile = path.join(dir, `mcp-harness-io-entry-${createHash('sha256').update(wrapper + runtimeName).digest('hex').slice(0, 12)}.js`)
-    await writeAtomically(path.join(dir, runtimeName), source)
-    await writeAtomically(wrapperFile, wrapper)
-    // Miniflare treats an imported `.js` as CommonJS by default; wrangler's bundle is ES modules.
-    ctx.patchAppWorker({ scriptPath: wrapperFile, modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }] })
+    // The runtime wraps the Worker's default export; named exports (Durable Object classes) stay.
+    ctx.wrapEntry({ name: 'io-context', source: readFileSync(WORKER_SOURCE, 'utf8'), exportName: 'wrapDefault' })
   },
 }

@@ -7,6 +7,17 @@ import type { Transcript } from '../../core/transcript.ts'
 /** Answers a request the Worker (or one of its Durable Objects) sent upstream, or passes (undefined). */
 export type OutboundHandler = (request: Request) => Response | undefined | Promise<Response | undefined>
 
+/**
+ * A module that wraps the Worker's default export: `source` is an ES module whose export
+ * `exportName` takes the user's default export and returns the one the runtime calls.
+ */
+export interface EntryWrapper {
+  /** Short name, used in the generated file name. */
+  name: string
+  source: string
+  exportName: string
+}
+
 /** What a plugin may shape before the runtime starts, and reach after. */
 export interface PluginContext {
   /** The Worker under test, as wrangler read it. */
@@ -16,10 +27,14 @@ export interface PluginContext {
   /** The Miniflare name of the Worker under test. */
   readonly appWorkerName: string
   readonly transcript: Transcript
-  /** Changes the Worker-under-test's Miniflare options (e.g. `wrappedBindings`). */
+  /** Opt-in diagnosis that patches globals inside the isolate (off by default: it changes the Worker). */
+  readonly diagnose: { hibernation: boolean }
+  /** Changes the Worker-under-test's Miniflare options (e.g. `serviceBindings`). */
   patchAppWorker(patch: Partial<WorkerOptions>): void
   /** Adds a helper Worker to the runtime (e.g. a relay that taps the Worker→DO hop). */
   addWorker(options: WorkerOptions & { name: string }): void
+  /** Wraps the Worker's default export (innermost first, in registration order); named exports stay as they are. */
+  wrapEntry(wrapper: EntryWrapper): void
   /** Adds a middleware at the emulator's front door, in registration order. */
   addMiddleware(middleware: FrontMiddleware): void
   /** Adds an outbound handler; the first that answers wins, unanswered requests fail loudly. */

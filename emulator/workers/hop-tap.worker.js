@@ -1,9 +1,10 @@
-// The Worker->DO hop tap. Runs inside workerd as the module behind the app Worker's wrapped
-// Durable Object binding: its default export receives the tap's env ({ INNER, HOP }) and returns a
-// namespace-like object that McpAgent accepts (it duck-types `newUniqueId` + `idFromName`).
-// Every stub call, upgrade, frame and close is reported to Node (the `HOP` service binding).
-// Reports are batched and fire-and-forget; only while faults are armed does a hop step wait for
-// Node's verdict, so the tap costs almost nothing when no fault is configured.
+// The Worker->DO hop tap. Runs inside workerd, in the Worker's own isolate: the emulator's generated
+// entry passes the Worker's default export through `wrapHop`, which hands the Worker's handlers an
+// env whose Durable Object namespaces (HOP_BINDINGS) are observed: every stub fetch, RPC call,
+// upgrade, frame and close is reported to Node (the MCP_HARNESS_HOP service binding). Nothing global
+// is patched unless KI-32 diagnosis is on (DIAGNOSE). Reports are batched and fire-and-forget; only
+// while faults are armed does a hop step wait for Node's verdict. The emulator prepends
+// `const HOP_BINDINGS = [...]` and `const DIAGNOSE = true|false` to this source.
 
 /** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
 const STAMP = 'x-mcp-harness-hop'
@@ -51,68 +52,12 @@ function trackTimer(handle, kind, ms) {
 function untrackTimer(handle) {
   if (timers.delete(handle)) timersVersion++
 }
-globalThis.setInterval = function (fn, ms, ...args) {
-  const handle = native.setInterval.call(globalThis, fn, ms, ...args)
-  trackTimer(handle, 'setInterval', ms)
-  return handle
-}
-globalThis.clearInterval = function (handle) {
-  untrackTimer(handle)
-  return native.clearInterval.call(globalThis, handle)
-}
-globalThis.setTimeout = function (fn, ms, ...args) {
-  // Short timeouts settle on their own; only those that outlive an idle period matter for KI-32.
-  if (!(Number(ms) >= 1000)) return native.setTimeout.call(globalThis, fn, ms, ...args)
-  const handle = native.setTimeout.call(
-    globalThis,
-    (...a) => {
-      untrackTimer(handle)
-      return typeof fn === 'function' ? fn(...a) : undefined
-    },
-    ms,
-    ...args,
-  )
-  trackTimer(handle, 'setTimeout', ms)
-  return handle
-}
-globalThis.clearTimeout = function (handle) {
-  untrackTimer(handle)
-  return native.clearTimeout.call(globalThis, handle)
-}
-
 // The other in-isolate causes of KI-32. `ctx.waitUntil` work pending in a Durable Object: its
 // DurableObjectState is no global, but workerd's DurableObject base constructor assigns `this.ctx`
 // (measured), so a one-shot setter on Object.prototype catches the first one and the shared
 // prototype's waitUntil is wrapped; the setter is removed at once.
 const waits = new Map()
 let nextWait = 0
-Object.defineProperty(Object.prototype, 'ctx', {
-  configurable: true,
-  get() {
-    return undefined
-  },
-  set(value) {
-    Object.defineProperty(this, 'ctx', { value, writable: true, configurable: true, enumerable: true })
-    const proto = value && Object.getPrototypeOf(value)
-    if (proto?.constructor?.name !== 'DurableObjectState' || typeof proto.waitUntil !== 'function') return
-    delete Object.prototype.ctx
-    const nativeWaitUntil = proto.waitUntil
-    proto.waitUntil = function (promise) {
-      const key = ++nextWait
-      waits.set(key, { object: String(this?.id?.name ?? this?.id ?? ''), site: callSite(), since: Date.now() })
-      timersVersion++
-      flushState()
-      const done = () => {
-        waits.delete(key)
-        timersVersion++
-        flushState()
-      }
-      Promise.resolve(promise).then(done, done)
-      return nativeWaitUntil.call(this, promise)
-    }
-  },
-})
-
 // A WebSocket accepted with accept() instead of ctx.acceptWebSocket() pins its Durable Object
 // (measured: workerd refuses to evict it until the socket closes). The tap's own sockets, and the
 // ones it hands to the Worker's McpAgent plumbing, are not the user's: they are skipped.
@@ -120,23 +65,84 @@ const nativeAccept = WebSocket.prototype.accept
 const tapSockets = new WeakSet()
 const sockets = new Map()
 let nextSocket = 0
-WebSocket.prototype.accept = function (...args) {
-  const result = nativeAccept.apply(this, args)
-  if (!tapSockets.has(this)) {
-    const key = ++nextSocket
-    sockets.set(key, { site: callSite(), since: Date.now() })
-    timersVersion++
-    flushState()
-    const gone = () => {
-      if (!sockets.delete(key)) return
+/** KI-32 diagnosis (opt-in): watches timers, DO waitUntil and accept()ed sockets by patching their globals. */
+function installDiagnosis() {
+  globalThis.setInterval = function (fn, ms, ...args) {
+    const handle = native.setInterval.call(globalThis, fn, ms, ...args)
+    trackTimer(handle, 'setInterval', ms)
+    return handle
+  }
+  globalThis.clearInterval = function (handle) {
+    untrackTimer(handle)
+    return native.clearInterval.call(globalThis, handle)
+  }
+  globalThis.setTimeout = function (fn, ms, ...args) {
+    // Short timeouts settle on their own; only those that outlive an idle period matter for KI-32.
+    if (!(Number(ms) >= 1000)) return native.setTimeout.call(globalThis, fn, ms, ...args)
+    const handle = native.setTimeout.call(
+      globalThis,
+      (...a) => {
+        untrackTimer(handle)
+        return typeof fn === 'function' ? fn(...a) : undefined
+      },
+      ms,
+      ...args,
+    )
+    trackTimer(handle, 'setTimeout', ms)
+    return handle
+  }
+  globalThis.clearTimeout = function (handle) {
+    untrackTimer(handle)
+    return native.clearTimeout.call(globalThis, handle)
+  }
+
+  Object.defineProperty(Object.prototype, 'ctx', {
+    configurable: true,
+    get() {
+      return undefined
+    },
+    set(value) {
+      Object.defineProperty(this, 'ctx', { value, writable: true, configurable: true, enumerable: true })
+      const proto = value && Object.getPrototypeOf(value)
+      if (proto?.constructor?.name !== 'DurableObjectState' || typeof proto.waitUntil !== 'function') return
+      delete Object.prototype.ctx
+      const nativeWaitUntil = proto.waitUntil
+      proto.waitUntil = function (promise) {
+        const key = ++nextWait
+        waits.set(key, { object: String(this?.id?.name ?? this?.id ?? ''), site: callSite(), since: Date.now() })
+        timersVersion++
+        flushState()
+        const done = () => {
+          waits.delete(key)
+          timersVersion++
+          flushState()
+        }
+        Promise.resolve(promise).then(done, done)
+        return nativeWaitUntil.call(this, promise)
+      }
+    },
+  })
+
+  WebSocket.prototype.accept = function (...args) {
+    const result = nativeAccept.apply(this, args)
+    if (!tapSockets.has(this)) {
+      const key = ++nextSocket
+      sockets.set(key, { site: callSite(), since: Date.now() })
       timersVersion++
       flushState()
+      const gone = () => {
+        if (!sockets.delete(key)) return
+        timersVersion++
+        flushState()
+      }
+      this.addEventListener('close', gone)
+      this.addEventListener('error', gone)
     }
-    this.addEventListener('close', gone)
-    this.addEventListener('error', gone)
+    return result
   }
-  return result
+
 }
+if (DIAGNOSE) installDiagnosis()
 
 function timersSnapshot() {
   if (timersSent === timersVersion) return undefined
@@ -149,15 +155,13 @@ function pendingSnapshot() {
   return { waitUntil: [...waits.values()], sockets: [...sockets.values()] }
 }
 
-/** Sends a changed pending-work snapshot even when no hop step would carry it soon. */
+/**
+ * Sends a changed pending-work snapshot at once (diagnosis only): the change often happens in a
+ * Durable Object request that ends right after, and a timer set there would die with it.
+ */
 function flushState() {
   if (!hop) return
-  // As in report(): a flush scheduled by a request that has ended may never fire.
-  if (flushScheduled && Date.now() - flushScheduledAt > 2 * FLUSH_WINDOW_MS) return flush()
-  if (flushScheduled) return
-  flushScheduled = true
-  flushScheduledAt = Date.now()
-  native.setTimeout.call(globalThis, flush, FLUSH_WINDOW_MS)
+  flush()
 }
 
 function safe(value) {
@@ -180,8 +184,41 @@ function frameText(data) {
   }
 }
 
+const inflight = new Set()
 function post(path, body) {
-  return hop.fetch(`http://hop${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const sent = hop.fetch(`http://hop${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const settled = sent.then(
+    () => inflight.delete(settled),
+    () => inflight.delete(settled),
+  )
+  inflight.add(settled)
+  return sent
+}
+
+/**
+ * Delivers what this isolate still has to report. A request's outgoing fetches die with it, so the
+ * Worker's handler keeps its invocation open for this (platform `waitUntil`, never the Worker's own:
+ * the IoContext model does not see it) once its response is ready; the client does not wait.
+ */
+async function drain() {
+  for (let round = 0; round < 20 && (queue.length > 0 || inflight.size > 0); round++) {
+    if (queue.length > 0) flush()
+    await Promise.all([...inflight])
+  }
+}
+
+const holding = new WeakSet()
+/** Keeps an invocation open (platform waitUntil) until the reports of its steps are delivered. */
+function hold(ctx) {
+  if (!ctx || holding.has(ctx) || typeof ctx.waitUntil !== 'function') return
+  holding.add(ctx)
+  const release = () => holding.delete(ctx)
+  try {
+    ctx.waitUntil(sleep(FLUSH_WINDOW_MS).then(drain).then(release, release))
+  } catch {
+    // The invocation is over: its reports ride on the next step.
+    release()
+  }
 }
 
 function flush() {
@@ -203,12 +240,13 @@ function flush() {
 }
 
 /** Reports an event; while faults are armed (or when asked), waits for Node's verdict. */
-async function report(event, needVerdict = armed) {
+async function report(event, needVerdict = armed, ctx = undefined) {
   // Reports travel in parallel requests; the sequence number lets Node restore their order.
   event.s = ++sequence
   event.p = prefix
   if (!needVerdict) {
     queue.push(event)
+    hold(ctx)
     // A timer set by a request that has ended may never fire: then flush now.
     if (flushScheduled && Date.now() - flushScheduledAt > 2 * FLUSH_WINDOW_MS) flush()
     if (!flushScheduled) {
@@ -243,11 +281,13 @@ function learnArmed(generation, value) {
 }
 
 /** Reports an event and sends the batch at once; resolves when Node has it. */
-function reportNow(event) {
+function reportNow(event, ctx = undefined) {
   event.s = ++sequence
   event.p = prefix
   queue.push(event)
-  return flush()
+  const sent = flush()
+  hold(ctx)
+  return sent
 }
 
 function sleep(ms) {
@@ -278,7 +318,7 @@ function closeQuietly(socket, code, reason) {
   }
 }
 
-async function tapFetch(stub, name, input, init) {
+async function tapFetch(stub, name, input, init, ctx) {
   const original = new Request(input, init)
   const headers = new Headers(original.headers)
   const exchange = readStamp(headers)
@@ -286,9 +326,9 @@ async function tapFetch(stub, name, input, init) {
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (!isUpgrade) {
     const id = `${prefix}-f${++nextId}`
-    await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url })
+    await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, armed, ctx)
     const response = await stub.fetch(request)
-    await reportNow({ kind: 'fetch-result', id, name, status: response.status })
+    await reportNow({ kind: 'fetch-result', id, name, status: response.status }, ctx)
     return response
   }
   const conn = `${prefix}-w${++nextId}`
@@ -299,23 +339,23 @@ async function tapFetch(stub, name, input, init) {
     exchange,
     mcpMethod: headers.get('cf-mcp-method'),
     mcpMessage: headers.get('cf-mcp-message'),
-  })
+  }, armed, ctx)
   if (verdict?.action === 'fail-upgrade') {
     // Sent at once: the request answers right away and would take a batched report with it.
-    await reportNow({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault })
+    await reportNow({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault }, ctx)
     return new Response(verdict.body, { status: verdict.status })
   }
   const response = await stub.fetch(request)
   if (!response.webSocket) {
-    await reportNow({ kind: 'upgrade-result', conn, name, status: response.status })
+    await reportNow({ kind: 'upgrade-result', conn, name, status: response.status }, ctx)
     return response
   }
-  return plumb(response, conn, name)
+  return plumb(response, conn, name, ctx)
 }
 
 // Kept apart from tapFetch so the socket listeners' closures do not capture the stub: a stub
 // reachable from a live closure is an active reference that blocks eviction.
-function plumb(response, conn, name) {
+function plumb(response, conn, name, ctx) {
   const inner = response.webSocket
   const pair = new WebSocketPair()
   const outer = pair[0]
@@ -336,7 +376,7 @@ function plumb(response, conn, name) {
     const data = event.data
     const nth = ++counts[direction]
     const step = async () => {
-      const v = await report({ kind: 'frame', conn, name, direction, nth, data: frameText(data) })
+      const v = await report({ kind: 'frame', conn, name, direction, nth, data: frameText(data) }, armed, ctx)
       if (closed) return
       if (v?.action === 'drop') return
       if (v?.action === 'delay') await sleep(v.ms)
@@ -352,7 +392,7 @@ function plumb(response, conn, name) {
   const onClose = (direction, target) => (event) => {
     const step = async () => {
       // Sent at once: a close often ends the request whose microtasks would carry a batched report.
-      reportNow({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean })
+      reportNow({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean }, ctx)
       if (!closed) {
         closed = true
         closeQuietly(target, event.code, event.reason)
@@ -364,27 +404,21 @@ function plumb(response, conn, name) {
   relay.addEventListener('message', onFrame('worker->do', inner))
   inner.addEventListener('close', onClose('do->worker', relay))
   relay.addEventListener('close', onClose('worker->do', inner))
-  inner.addEventListener('error', (event) => report({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }))
-  report({ kind: 'upgrade-result', conn, name, status: 101 })
+  inner.addEventListener('error', (event) => report({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }, armed, ctx))
+  report({ kind: 'upgrade-result', conn, name, status: 101 }, armed, ctx)
   return new Response(null, { status: 101, webSocket: outer, headers: response.headers })
 }
 
-async function tapRpc(stub, name, method, args) {
+/** An RPC call while faults are armed: Node's verdict may drop or delay it, so it is awaited here. */
+async function tapRpc(stub, name, method, args, ctx) {
   const id = `${prefix}-r${++nextId}`
-  let exchange
-  // SSE messages carry the client's request headers to the DO: take the stamp off them.
-  const headers = args[2]?.requestInfo?.headers
-  if (method === 'onSSEMcpMessage' && headers && typeof headers === 'object' && headers[STAMP] !== undefined) {
-    const stamp = new Headers({ [STAMP]: headers[STAMP] })
-    delete headers[STAMP]
-    exchange = readStamp(stamp)
-  }
-  const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) })
+  const exchange = takeRpcStamp(method, args)
+  const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
   if (verdict?.action === 'drop') return undefined
   if (verdict?.action === 'delay') await sleep(verdict.ms)
   // A call outside McpAgent's setup (an SSE message) is often the last step of a request that
   // answers at once; its result is delivered before the request goes on, or it could be lost with it.
-  const settle = SETUP_CALLS.has(method) ? report : reportNow
+  const settle = (event) => (SETUP_CALLS.has(method) ? report(event, armed, ctx) : reportNow(event, ctx))
   try {
     const result = await stub[method](...args)
     await settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
@@ -395,45 +429,54 @@ async function tapRpc(stub, name, method, args) {
   }
 }
 
-const PASS_THROUGH = new Set(['then', 'id', 'name', 'connect', 'constructor', 'toJSON'])
-/** McpAgent's session plumbing: short calls that never wait on the client. */
+/** McpAgent's session plumbing: short calls that never wait on the client (batched reports). */
 const SETUP_CALLS = new Set(['__unsafe_ensureInitialized', 'getInitializeRequest', 'setInitializeRequest'])
 
-// Measured: when a session's GET stream is set up while a POST to the same DO is (both run
-// `__unsafe_ensureInitialized`, RPCs and an upgrade), the DO behind this wrapped binding sometimes
-// keeps an active reference for good and can no longer be evicted (1 to 4 of 12 fresh sessions;
-// never without the tap). Queueing these short steps per DO avoided it (24 of 24); it costs
-// nothing when requests do not overlap.
-const lanes = new Map()
-function inLane(name, step) {
-  const previous = lanes.get(name) ?? Promise.resolve()
-  const run = previous.then(step, step)
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  )
-  lanes.set(name, settled)
-  settled.then(() => {
-    if (lanes.get(name) === settled) lanes.delete(name)
-  })
-  return run
+/** Takes the front door's stamp off an SSE message's forwarded request headers (McpAgent passes them by RPC). */
+function takeRpcStamp(method, args) {
+  const headers = args[2]?.requestInfo?.headers
+  if (method !== 'onSSEMcpMessage' || !headers || typeof headers !== 'object' || headers[STAMP] === undefined) return undefined
+  const stamp = new Headers({ [STAMP]: headers[STAMP] })
+  delete headers[STAMP]
+  return readStamp(stamp)
 }
 
-function wrapStub(stub, name) {
+/**
+ * Observes an RPC call without changing it: the call goes to the real stub as made (pipelining,
+ * chained calls and property reads keep working) and its settling is reported on the side.
+ */
+function observeRpc(stub, name, method, callable, args, ctx) {
+  const id = `${prefix}-r${++nextId}`
+  const exchange = takeRpcStamp(method, args)
+  report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
+  const settle = (event) => (SETUP_CALLS.has(method) ? report(event, armed, ctx) : reportNow(event, ctx))
+  const result = Reflect.apply(callable, stub, args)
+  Promise.resolve(result).then(
+    (value) => settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(value) }),
+    (error) => settle({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) }),
+  )
+  return result
+}
+
+function wrapStub(stub, name, ctx) {
   return new Proxy(stub, {
     get(target, property) {
-      if (property === 'fetch') return (input, init) => inLane(name, () => tapFetch(target, name, input, init))
-      if (typeof property === 'string' && SETUP_CALLS.has(property)) return (...args) => inLane(name, () => tapRpc(target, name, property, args))
-      if (typeof property === 'symbol' || PASS_THROUGH.has(property)) {
-        const value = target[property]
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-      return (...args) => tapRpc(target, name, property, args)
+      if (property === 'fetch') return (input, init) => tapFetch(target, name, input, init, ctx)
+      const value = Reflect.get(target, property)
+      // Symbols, ids and thenables stay exactly what the stub has; calls are observed, not replaced.
+      if (typeof property !== 'string' || typeof value !== 'function' || property === 'then' || property === 'constructor' || property === 'toJSON') return value
+      return new Proxy(value, {
+        apply(callable, _this, args) {
+          // Faults need Node's verdict before the call: only then is the call awaited here.
+          if (armed) return tapRpc(target, name, property, args, ctx)
+          return observeRpc(target, name, property, callable, args, ctx)
+        },
+      })
     },
   })
 }
 
-function wrapNamespace(inner) {
+function wrapNamespace(inner, ctx) {
   // Names are remembered by id so that `get(id)` can report the DO name (it reveals the session).
   const names = new Map()
   const remember = (id, name) => {
@@ -441,18 +484,74 @@ function wrapNamespace(inner) {
     return id
   }
   const nameOf = (id) => names.get(id.toString()) ?? id.name ?? id.toString()
-  const namespace = {
-    idFromName: (name) => remember(inner.idFromName(name), name),
-    idFromString: (text) => inner.idFromString(text),
-    newUniqueId: (options) => inner.newUniqueId(options),
-    get: (id, options) => wrapStub(inner.get(id, options), nameOf(id)),
-    getByName: (name, options) => wrapStub(inner.get(namespace.idFromName(name), options), name),
-    jurisdiction: (jurisdiction) => wrapNamespace(inner.jurisdiction(jurisdiction)),
-  }
-  return namespace
+  return new Proxy(inner, {
+    get(target, property) {
+      switch (property) {
+        case 'idFromName':
+          return (name) => remember(target.idFromName(name), name)
+        case 'get':
+          return (id, options) => wrapStub(target.get(id, options), nameOf(id), ctx)
+        case 'getByName':
+          return (name, options) => wrapStub(target.getByName(name, options), name, ctx)
+        case 'jurisdiction':
+          return (jurisdiction) => wrapNamespace(target.jurisdiction(jurisdiction), ctx)
+        default: {
+          const value = Reflect.get(target, property)
+          return typeof value === 'function' ? value.bind(target) : value
+        }
+      }
+    },
+  })
 }
 
-export default function (env) {
-  hop = env.HOP
-  return wrapNamespace(env.INNER)
+const HOP_SERVICE = 'MCP_HARNESS_HOP'
+
+/**
+ * The env one invocation's handler sees: the same bindings, with the tapped namespaces observed on
+ * behalf of that invocation (its `ctx` keeps the reports of its steps alive until delivered).
+ */
+function tapEnv(env, ctx) {
+  if (!env || typeof env !== 'object' || !env[HOP_SERVICE]) return env
+  hop = env[HOP_SERVICE]
+  const tapped = { ...env }
+  delete tapped[HOP_SERVICE]
+  for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], ctx)
+  return tapped
+}
+
+const HANDLERS = ['fetch', 'scheduled', 'queue', 'email', 'tail', 'tailStream', 'trace', 'test']
+
+/** Wraps the Worker's default export (an object, or a WorkerEntrypoint class) so its handlers get `tapEnv(env)`. */
+export function wrapHop(worker) {
+  if (typeof worker === 'function') {
+    // A class export (WorkerEntrypoint): the runtime constructs it with (ctx, env).
+    const Tapped = class extends worker {
+      constructor(ctx, env) {
+        super(ctx, tapEnv(env, ctx))
+      }
+    }
+    for (const handler of HANDLERS) {
+      const original = worker.prototype[handler]
+      if (typeof original !== 'function') continue
+      Object.defineProperty(Tapped.prototype, handler, {
+        configurable: true,
+        writable: true,
+        value(...args) {
+          return original.apply(this, args)
+        },
+      })
+    }
+    return Tapped
+  }
+  if (!worker || typeof worker !== 'object') return worker
+  // Own and prototype handlers alike; `this` inside a handler stays the user's object.
+  const wrapped = Object.create(worker)
+  for (const handler of HANDLERS) {
+    const original = worker[handler]
+    if (typeof original !== 'function') continue
+    wrapped[handler] = function (first, env, ctx, ...rest) {
+      return original.call(worker, first, tapEnv(env, ctx), ctx, ...rest)
+    }
+  }
+  return wrapped
 }

@@ -7,7 +7,7 @@ import { connectClient } from '../helpers/clients.ts'
 const PLAIN_WEBSOCKET_CONFIG = 'server/variants/plain-websocket/wrangler.jsonc'
 
 test('KI-32: a DO holding a WebSocket accepted with accept() never hibernates until the socket closes', async () => {
-  const emulator = await createEmulator({ config: PLAIN_WEBSOCKET_CONFIG, hibernation: { idleMs: 100 } })
+  const emulator = await createEmulator({ config: PLAIN_WEBSOCKET_CONFIG, hibernation: { idleMs: 100 }, diagnose: { hibernation: true } })
   try {
     const client = await connectClient(emulator.url, { transport: 'streamable-http' })
     expect(await client.text('memo')).toBe('1')

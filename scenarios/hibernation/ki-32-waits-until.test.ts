@@ -7,7 +7,7 @@ import { connectClient } from '../helpers/clients.ts'
 const WAITS_UNTIL_CONFIG = 'server/variants/waits-until/wrangler.jsonc'
 
 test('KI-32: a DO with a pending ctx.waitUntil() never hibernates, and the report says where it was called', async () => {
-  const emulator = await createEmulator({ config: WAITS_UNTIL_CONFIG, hibernation: { idleMs: 100 } })
+  const emulator = await createEmulator({ config: WAITS_UNTIL_CONFIG, hibernation: { idleMs: 100 }, diagnose: { hibernation: true } })
   try {
     const client = await connectClient(emulator.url, { transport: 'streamable-http' })
     expect(await client.text('memo')).toBe('1')

@@ -6,7 +6,7 @@ import { connectClient } from '../helpers/clients.ts'
 const NEVER_HIBERNATES_CONFIG = 'server/variants/never-hibernates/wrangler.jsonc'
 
 test('KI-32: the emulator reports that a DO with a pending setInterval never hibernates, and why', async () => {
-  const emulator = await createEmulator({ config: NEVER_HIBERNATES_CONFIG, hibernation: { idleMs: 100 } })
+  const emulator = await createEmulator({ config: NEVER_HIBERNATES_CONFIG, hibernation: { idleMs: 100 }, diagnose: { hibernation: true } })
   try {
     const client = await connectClient(emulator.url, { transport: 'streamable-http' })
     expect(await client.text('memo')).toBe('1')
