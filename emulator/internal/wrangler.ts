@@ -176,9 +176,22 @@ async function hashInputs(root: string, inputs: string[]): Promise<Record<string
   return out
 }
 
-/** The folder builds are cached in: inside the project's node_modules, so `npm install` fresh starts clean. */
-export function buildCacheRoot(): string {
-  return path.resolve(process.env.MCP_HARNESS_CACHE_DIR ?? path.join(process.cwd(), 'node_modules', '.cache', 'mcp-harness'))
+/**
+ * The folder builds are cached in: inside the Worker's own project (never the harness's, never the
+ * current folder's): its `node_modules/.cache/mcp-harness` when it has a node_modules (so a fresh
+ * `npm install` starts clean), else `.mcp-harness/cache` beside its wrangler config.
+ */
+export function buildCacheRoot(configPath: string): string {
+  if (process.env.MCP_HARNESS_CACHE_DIR) return path.resolve(process.env.MCP_HARNESS_CACHE_DIR)
+  const projectDir = path.dirname(configPath)
+  for (let dir = projectDir; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) {
+      if (existsSync(path.join(dir, 'node_modules'))) return path.join(dir, 'node_modules', '.cache', 'mcp-harness')
+      break
+    }
+    if (path.dirname(dir) === dir) break
+  }
+  return path.join(projectDir, '.mcp-harness', 'cache')
 }
 
 /**
@@ -188,7 +201,7 @@ export function buildCacheRoot(): string {
 export async function buildWorker(worker: WorkerConfig, environment?: string, onLog?: (line: string) => void): Promise<BuildResult> {
   const started = performance.now()
   const key = sha1(JSON.stringify([worker.configPath, environment ?? '', await readFile(worker.configPath, 'utf8')]))
-  const dir = path.join(buildCacheRoot(), 'builds', key.slice(0, 16))
+  const dir = path.join(buildCacheRoot(worker.configPath), 'builds', key.slice(0, 16))
   const manifestPath = path.join(dir, 'manifest.json')
   const cwd = path.dirname(worker.configPath)
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { HarnessError } from '../../core/errors.ts'
+import { HarnessError, isHarnessError } from '../../core/errors.ts'
 import { parseOptions } from '../../core/zod-error.ts'
 import type { Transcript } from '../../core/transcript.ts'
 import { HOP_REPORT_WINDOW_MS, hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
@@ -24,6 +24,16 @@ export const EvictOptionsSchema = z
   .object({
     /** A session id or a DO name (`streamable-http:<id>`, `sse:<id>`); every known session when omitted. */
     session: z.string().min(1).optional(),
+    /**
+     * Any object of any of the Worker's own Durable Object classes, also without the hop tap: the
+     * class (or its binding) and the object's name (`idFromName`) or id in hex (`newUniqueId`, `idFromString`).
+     */
+    object: z
+      .object({ className: z.string().min(1).optional(), binding: z.string().min(1).optional(), name: z.string().min(1).optional(), id: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-digit hex id').optional() })
+      .strict()
+      .refine((o) => (o.className ?? o.binding) !== undefined, 'name the class ("className") or its binding ("binding")')
+      .refine((o) => (o.name === undefined) !== (o.id === undefined), 'give exactly one of "name" and "id"')
+      .optional(),
     /** `hibernate` keeps the hop's WebSockets open (production hibernation); `close` closes them. */
     webSockets: z.enum(['hibernate', 'close']).default('hibernate'),
   })
@@ -45,6 +55,10 @@ export interface HibernationBlocker {
 const CONTROL_WORKER = 'mcp-harness-control'
 /** How long an eviction may wait for the object's references to drop (workerd itself waits 30 s). */
 const EVICT_TIMEOUT_MS = 3_000
+/** The idle policy asks more briefly: an evictable object goes in milliseconds, and it will ask again. */
+const IDLE_EVICT_TIMEOUT_MS = 500
+/** After a refusal the idle policy asks again later and later, up to this. */
+const MAX_IDLE_RETRY_MS = 30_000
 /** The host of the control Worker's URLs (a reserved TLD); it is reached by name, never routed. */
 const CONTROL_HOST = 'mcp-harness-control.invalid'
 // Evictions and crashes run inside workerd through workerd's unsafe module, reached with a plain
@@ -61,7 +75,10 @@ export default {
         return new Response('aborted')
       }
       if (url.pathname === '/evict') {
-        const stub = env.NS.get(env.NS.idFromName(url.searchParams.get('name')))
+        const ns = env['NS_' + url.searchParams.get('binding')]
+        if (!ns) return new Response('no Durable Object binding ' + url.searchParams.get('binding'), { status: 404 })
+        const id = url.searchParams.get('id') ? ns.idFromString(url.searchParams.get('id')) : ns.idFromName(url.searchParams.get('name'))
+        const stub = ns.get(id)
         const limit = Number(url.searchParams.get('timeoutMs')) || 3000
         let timer
         const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)))
@@ -83,10 +100,13 @@ export class Lifecycle {
   readonly #ctx: PluginContext
   readonly #transcript: Transcript
   readonly #idleMs: number | undefined
-  readonly #className: string | undefined
+  /** The Worker's own Durable Object classes, by binding. */
+  readonly #local: Map<string, string>
   readonly #evictedAt = new Map<string, { t: number; why: string }>()
   readonly #idleTimers = new Map<string, NodeJS.Timeout>()
   readonly #lastBlockers = new Map<string, string>()
+  /** Refused idle evictions in a row, per object: the next attempt backs off. */
+  readonly #refusals = new Map<string, number>()
   #tap: HopTap | undefined
   #off?: () => void
 
@@ -94,7 +114,7 @@ export class Lifecycle {
     this.#ctx = ctx
     this.#transcript = ctx.transcript
     this.#idleMs = idleMs
-    this.#className = ctx.worker.durableObjects.find((binding) => !binding.scriptName)?.className
+    this.#local = new Map(ctx.worker.durableObjects.filter((binding) => !binding.scriptName).map((binding) => [binding.binding, binding.className]))
   }
 
   /** Subscribes to the hop tap (after all plugins set up). */
@@ -123,8 +143,13 @@ export class Lifecycle {
   async evict(input: EvictOptions = {}, why: 'manual' | 'idle' = 'manual'): Promise<string[]> {
     const options = parseOptions(EvictOptionsSchema, input, 'evict options')
     this.#requireClass('evict')
-    const names = options.session ? [this.#resolve(options.session)] : this.sessions().filter((s) => s.state === 'active').map((s) => s.name)
-    for (const name of names) {
+    const targets = options.object
+      ? [this.#objectTarget(options.object)]
+      : options.session
+        ? [this.#target(this.#resolve(options.session))]
+        : this.#allActive()
+    const names = targets.map((target) => target.name)
+    for (const { name, binding, id } of targets) {
       const started = performance.now()
       if (!(await this.#quiesce(name))) {
         const blockers = this.blockers(name).filter((blocker) => blocker.cause === 'running-request')
@@ -135,13 +160,14 @@ export class Lifecycle {
           `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ') || 'a request to it is still running'} (KI-32: production does not hibernate it either). Let the request finish first, or use crash() to model a hard abort.`,
         )
       }
-      const answer = await this.#control(`/evict?${new URLSearchParams({ name, webSockets: options.webSockets, timeoutMs: String(EVICT_TIMEOUT_MS) })}`, `evict ${name}`)
+      const timeoutMs = why === 'idle' ? IDLE_EVICT_TIMEOUT_MS : EVICT_TIMEOUT_MS
+      const answer = await this.#control(`/evict?${new URLSearchParams({ binding, ...(id ? { id } : { name }), webSockets: options.webSockets, timeoutMs: String(timeoutMs) })}`, `evict ${name}`)
       if (answer.status === 423) {
         // workerd answers this for a pending timer, a pending waitUntil, a WebSocket accepted with
         // accept(), a stub in use by the Worker, and a request from Node still running (all measured).
         const seen = this.blockers(name).filter((blocker) => blocker.cause !== 'running-request')
         const blockers: HibernationBlocker[] = [
-          { cause: 'active-reference', detail: `workerd refused to evict ${name} for ${EVICT_TIMEOUT_MS} ms: it still has active references`, scope: 'observed' },
+          { cause: 'active-reference', detail: `workerd refused to evict ${name} for ${timeoutMs} ms: it still has active references`, scope: 'observed' },
           ...seen,
         ]
         if (seen.length === 0) {
@@ -157,7 +183,8 @@ export class Lifecycle {
             scope: 'inferred',
           })
         }
-        this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
+        if (why === 'idle') this.#notHibernated(name, parseObjectName(name).id, blockers)
+        else this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: parseObjectName(name).id, why, blockers })
         throw new HarnessError(
           'ERR_EVICT_BLOCKED',
           `Failed to evict ${name}: ${blockers.map((b) => b.detail).join('; ')} (KI-32: production cannot hibernate it either). Clear the timer, settle the waitUntil work, accept sockets with ctx.acceptWebSocket() or finish the request, or use crash() to model a hard abort.`,
@@ -165,7 +192,8 @@ export class Lifecycle {
       }
       const ms = Math.round((performance.now() - started) * 10) / 10
       this.#tap?.setState(name, options.webSockets === 'hibernate' ? 'hibernated' : 'evicted')
-      const event = this.#transcript.record({ layer: 'lifecycle', type: 'evicted', name, session: parseObjectName(name).id, why, webSockets: options.webSockets, ms })
+      const already = answer.status === 204 ? { alreadyOutOfMemory: true } : {}
+      const event = this.#transcript.record({ layer: 'lifecycle', type: 'evicted', name, session: parseObjectName(name).id, why, webSockets: options.webSockets, ms, ...already })
       this.#evictedAt.set(name, { t: event.t, why: `evicted:${why}` })
       this.#clearIdle(name)
     }
@@ -237,15 +265,48 @@ export class Lifecycle {
     const control = await this.#ctx.miniflare().getWorker(CONTROL_WORKER)
     const response = (await control.fetch(`http://${CONTROL_HOST}${pathAndQuery}`)) as unknown as Response
     const text = await response.text()
+    // 409 "not currently running": the object is already out of memory (e.g. the idle policy got there first).
+    if (response.status === 409 && /not currently running/.test(text)) return { status: 204, text }
     if (response.status !== 200 && response.status !== 423) throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: workerd answered ${response.status}: ${text}`)
     return { status: response.status, text }
   }
 
-  #requireClass(what: string): string {
-    if (!this.#className) {
+  #requireClass(what: string): void {
+    if (this.#local.size === 0) {
       throw new HarnessError('ERR_UNSUPPORTED', `Failed to ${what}: the Worker "${this.#ctx.worker.name}" binds no Durable Object class of its own.`)
     }
-    return this.#className
+  }
+
+  /** Every object the hop saw active; without the tap the emulator sees none, and says so. */
+  #allActive(): { name: string; binding: string; id?: string }[] {
+    if (!this.#tap) {
+      throw new HarnessError(
+        'ERR_UNSUPPORTED',
+        'Failed to evict every active object: with the hop tap off the emulator does not see which objects exist. Name one with evict({ object: { className, name } }) (or { id }), or turn the tap on (hop: { tap: true }).',
+      )
+    }
+    return this.sessions()
+      .filter((s) => s.state === 'active')
+      .map((s) => this.#target(s.name))
+  }
+
+  /** Where to evict a DO the hop saw: its binding and id (an MCP session's object is named). */
+  #target(name: string): { name: string; binding: string; id?: string } {
+    const session = this.#tap?.session(name)
+    const binding = session?.binding ?? this.#local.keys().next().value!
+    // The id reaches named and unique objects alike (idFromString of a named id is that object).
+    return { name, binding, ...(session?.objectId ? { id: session.objectId } : {}) }
+  }
+
+  #objectTarget(object: NonNullable<z.output<typeof EvictOptionsSchema>['object']>): { name: string; binding: string; id?: string } {
+    const binding = object.binding ?? [...this.#local].find(([, className]) => className === object.className)?.[0]
+    if (!binding || !this.#local.has(binding)) {
+      throw new HarnessError(
+        'ERR_UNKNOWN_SESSION',
+        `Failed to evict: the Worker has no Durable Object class of its own named ${object.className ?? object.binding}. Its classes: ${[...this.#local].map(([b, c]) => `${c} (binding ${b})`).join(', ')}.`,
+      )
+    }
+    return { name: object.name ?? object.id!, binding, ...(object.id ? { id: object.id } : {}) }
   }
 
   #resolve(session: string): string {
@@ -272,14 +333,14 @@ export class Lifecycle {
     if (this.#idleMs !== undefined) this.#armIdle(session.name)
   }
 
-  #armIdle(name: string): void {
+  #armIdle(name: string, delayMs = this.#idleMs): void {
     this.#clearIdle(name)
     const timer = setTimeout(() => {
       this.#idleTimers.delete(name)
       this.#onIdle(name).catch((error) => {
         this.#transcript.record({ layer: 'lifecycle', type: 'idle-evict-failed', name, error: String((error as Error).message ?? error) })
       })
-    }, this.#idleMs)
+    }, delayMs)
     timer.unref()
     this.#idleTimers.set(name, timer)
   }
@@ -291,21 +352,42 @@ export class Lifecycle {
     this.#lastBlockers.delete(name)
   }
 
+  /**
+   * The idle rule of production (https://developers.cloudflare.com/durable-objects/concepts/durable-object-lifecycle/):
+   * an object with no incoming event for 10 s leaves memory: it hibernates when its only connections
+   * are hibernatable WebSockets, and is evicted when it has none; one with a non-hibernatable
+   * connection or pending work stays (workerd refuses, and the refusal is reported, KI-32). The rule
+   * is applied per object: what pends in one object never holds another back.
+   */
   async #onIdle(name: string): Promise<void> {
     const session = this.#tap?.session(name)
     if (!session || session.state !== 'active') return
-    const blockers = this.blockers(name)
+    // Only what belongs to this object holds it back before workerd is asked.
+    const blockers = this.blockers(name).filter((blocker) => blocker.scope !== 'isolate')
     if (blockers.length > 0) {
-      // Production would keep this DO in memory (and bill it): say so once per distinct cause set.
-      const key = JSON.stringify(blockers)
-      if (this.#lastBlockers.get(name) !== key) {
-        this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session: session.id, idleMs: this.#idleMs, blockers })
-      }
-      this.#armIdle(name)
-      this.#lastBlockers.set(name, key)
+      this.#notHibernated(name, session.id, blockers)
       return
     }
-    await this.evict({ session: name, webSockets: 'hibernate' }, 'idle')
+    try {
+      await this.evict({ session: name, webSockets: 'hibernate' }, 'idle')
+      this.#refusals.delete(name)
+    } catch (error) {
+      if (!isHarnessError(error, 'ERR_EVICT_BLOCKED')) throw error
+      // workerd refused (the refusal and its causes are in the transcript): ask again, later each time.
+      const refusals = (this.#refusals.get(name) ?? 0) + 1
+      this.#refusals.set(name, refusals)
+      this.#armIdle(name, Math.min(MAX_IDLE_RETRY_MS, Math.max(this.#idleMs ?? 0, 1_000) * 2 ** (refusals - 1)))
+    }
+  }
+
+  /** Production would keep this DO in memory (and bill it): say so once per distinct cause set. */
+  #notHibernated(name: string, session: string, blockers: HibernationBlocker[]): void {
+    const key = JSON.stringify(blockers)
+    if (this.#lastBlockers.get(name) !== key) {
+      this.#transcript.record({ layer: 'lifecycle', type: 'not-hibernated', name, session, idleMs: this.#idleMs, blockers })
+    }
+    this.#armIdle(name)
+    this.#lastBlockers.set(name, key)
   }
 }
 
@@ -321,13 +403,13 @@ function setup(ctx: PluginContext, options: z.output<typeof HibernationOptionsSc
   const idleMs = options === 'off' ? undefined : options === 'production' ? PRODUCTION_IDLE_MS : options.idleMs
   const lifecycle = new Lifecycle(ctx, idleMs)
   LIFECYCLES.set(ctx.transcript, lifecycle)
-  const local = ctx.worker.durableObjects.find((binding) => !binding.scriptName)
+  const local = ctx.worker.durableObjects.filter((binding) => !binding.scriptName)
   ctx.addWorker({
     name: CONTROL_WORKER,
     modules: [{ type: 'ESModule', path: 'control.worker.js', contents: CONTROL_SOURCE }],
     compatibilityDate: ctx.worker.compatibilityDate,
     compatibilityFlags: ['unsafe_module'],
-    ...(local ? { durableObjects: { NS: { className: local.className, scriptName: ctx.appWorkerName, useSQLite: local.useSQLite } } } : {}),
+    durableObjects: Object.fromEntries(local.map((binding) => [`NS_${binding.binding}`, { className: binding.className, scriptName: ctx.appWorkerName, useSQLite: binding.useSQLite }])),
   } as never)
   return {
     afterStart: () => {

@@ -22,8 +22,12 @@ export interface SessionInfo {
   /** The session id (`mcp-session-id`, or the SSE `sessionId` query parameter). */
   id: string
   transport: 'streamable-http' | 'sse' | 'other'
-  /** The Durable Object name, e.g. `streamable-http:<id>`. */
+  /** The Durable Object name, e.g. `streamable-http:<id>` (its id in hex when the object has no name). */
   name: string
+  /** The Worker's binding of the object's namespace, e.g. `MCP_OBJECT`. */
+  binding?: string
+  /** The object's id (hex), for eviction and `idFromString`. */
+  objectId?: string
   /** `active` until a lifecycle control or the idle policy changes it; `active` again on the next event. */
   state: 'active' | 'hibernated' | 'evicted' | 'crashed'
   /** Transcript time of the last hop event for this DO. */
@@ -307,6 +311,8 @@ export class HopTap {
 
   #record(event: TapEvent): HopStep | undefined {
     const session = this.#session(event.name)
+    if (typeof event.b === 'string') session.binding = event.b
+    if (typeof event.o === 'string') session.objectId = event.o
     const base = { layer: 'hop' as const, name: event.name, session: session.id, transport: session.transport }
     const exchange = event.exchange ?? (event.conn ? this.#conns.get(event.conn)?.exchange : undefined)
     const ex = exchange !== undefined ? { exchange } : {}

@@ -239,8 +239,19 @@ function flush() {
   }
 }
 
+/** The binding and id of each object the tap has seen, by the name its events carry. */
+const objectMeta = new Map()
+function describe(event) {
+  const meta = objectMeta.get(event.name)
+  if (meta) {
+    event.b = meta.binding
+    event.o = meta.id
+  }
+}
+
 /** Reports an event; while faults are armed (or when asked), waits for Node's verdict. */
 async function report(event, needVerdict = armed, ctx = undefined) {
+  describe(event)
   // Reports travel in parallel requests; the sequence number lets Node restore their order.
   event.s = ++sequence
   event.p = prefix
@@ -282,6 +293,7 @@ function learnArmed(generation, value) {
 
 /** Reports an event and sends the batch at once; resolves when Node has it. */
 function reportNow(event, ctx = undefined) {
+  describe(event)
   event.s = ++sequence
   event.p = prefix
   queue.push(event)
@@ -466,6 +478,11 @@ function wrapStub(stub, name, ctx) {
       // Symbols, ids and thenables stay exactly what the stub has; calls are observed, not replaced.
       if (typeof property !== 'string' || typeof value !== 'function' || property === 'then' || property === 'constructor' || property === 'toJSON') return value
       return new Proxy(value, {
+        // Reads on the property (`then` when awaited, chained names) go to the real one, as itself.
+        get(callable, key) {
+          const inner = Reflect.get(callable, key, callable)
+          return typeof inner === 'function' ? inner.bind(callable) : inner
+        },
         apply(callable, _this, args) {
           // Faults need Node's verdict before the call: only then is the call awaited here.
           if (armed) return tapRpc(target, name, property, args, ctx)
@@ -476,7 +493,7 @@ function wrapStub(stub, name, ctx) {
   })
 }
 
-function wrapNamespace(inner, ctx) {
+function wrapNamespace(inner, ctx, binding) {
   // Names are remembered by id so that `get(id)` can report the DO name (it reveals the session).
   const names = new Map()
   const remember = (id, name) => {
@@ -484,17 +501,22 @@ function wrapNamespace(inner, ctx) {
     return id
   }
   const nameOf = (id) => names.get(id.toString()) ?? id.name ?? id.toString()
+  const stubFor = (stub, id) => {
+    const name = nameOf(id)
+    objectMeta.set(name, { binding, id: id.toString() })
+    return wrapStub(stub, name, ctx)
+  }
   return new Proxy(inner, {
     get(target, property) {
       switch (property) {
         case 'idFromName':
           return (name) => remember(target.idFromName(name), name)
         case 'get':
-          return (id, options) => wrapStub(target.get(id, options), nameOf(id), ctx)
+          return (id, options) => stubFor(target.get(id, options), id)
         case 'getByName':
-          return (name, options) => wrapStub(target.getByName(name, options), name, ctx)
+          return (name, options) => stubFor(target.getByName(name, options), remember(target.idFromName(name), name))
         case 'jurisdiction':
-          return (jurisdiction) => wrapNamespace(target.jurisdiction(jurisdiction), ctx)
+          return (jurisdiction) => wrapNamespace(target.jurisdiction(jurisdiction), ctx, binding)
         default: {
           const value = Reflect.get(target, property)
           return typeof value === 'function' ? value.bind(target) : value
@@ -515,7 +537,7 @@ function tapEnv(env, ctx) {
   hop = env[HOP_SERVICE]
   const tapped = { ...env }
   delete tapped[HOP_SERVICE]
-  for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], ctx)
+  for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], ctx, binding)
   return tapped
 }
 
