@@ -33,6 +33,7 @@ export const doctorCommand: CliCommand = {
     header: { type: 'string', value: "'Name: value'", multiple: true, description: 'a header every MCP probe sends, as your client does (repeatable), e.g. an API key' },
     'sign-in': { type: 'boolean', description: 'sign in through the server\'s OAuth flow (mocked upstream) and use that token' },
     'evict-check': { type: 'string', value: 'tool', description: 'a tool whose answer counts calls: call it, evict the session\'s Durable Object, call again (KI-11; needs --config)' },
+    timeout: { type: 'string', value: 'ms', description: 'upper bound for each probe, in milliseconds', default: '5000' },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   details: [
@@ -52,6 +53,8 @@ export const doctorCommand: CliCommand = {
     if (url && !URL.canParse(url)) throw new UsageError(`Invalid --url "${url}": expected a base URL such as http://127.0.0.1:8787.`)
     const clientConfig = values['client-config'] as string | undefined
     const config = (values.config as string | undefined) ?? (url || clientConfig ? undefined : '.')
+    const timeoutMs = Number(values.timeout)
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`Invalid --timeout "${String(values.timeout)}": expected a positive number of milliseconds, e.g. 10000.`)
     const headers = parseHeaders((values.header as string[] | undefined) ?? [])
     const token = values.token as string | undefined
     const signIn = values['sign-in'] === true
@@ -61,7 +64,7 @@ export const doctorCommand: CliCommand = {
     console.log = console.info = (...args: unknown[]) => console.error(...args)
     const { runDoctor } = await import('../doctor/doctor.ts')
     const report = await runDoctor(
-      { config, url, environment: values.env as string | undefined, clientConfig, origin: String(values.origin), evictCheck: values['evict-check'] as string | undefined, headers, token, signIn },
+      { config, url, environment: values.env as string | undefined, clientConfig, origin: String(values.origin), evictCheck: values['evict-check'] as string | undefined, headers, token, signIn, timeoutMs },
       { onProgress: (message) => stderr.write(`${message}\n`), signIn: signInForDoctor },
     )
     stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))

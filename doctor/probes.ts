@@ -402,6 +402,13 @@ function clientHeaders(input: CorsInput, path: string): Record<string, string> {
   return headers
 }
 
+/** What a refused preflight's status says about where it went wrong (browsers send it without credentials). */
+function preflightHint(reply: Probe): string {
+  if (reply.status === 401 || reply.status === 403) return ` (OPTIONS ${reply.path} → ${reply.status}: the auth check runs before the preflight is answered, but a browser never sends credentials on a preflight.)`
+  if (reply.status === 404) return ` (OPTIONS ${reply.path} → 404: the request does not reach the MCP handler at this path; see KI-02.)`
+  return ''
+}
+
 /** KI-07 (preflight) and KI-22 (ACAO and Expose-Headers on the response), judged by the Fetch-standard CORS model. */
 async function checkCors(ctx: ProbeContext, input: CorsInput): Promise<Finding[]> {
   const findings: Finding[] = []
@@ -421,7 +428,7 @@ async function checkCors(ctx: ProbeContext, input: CorsInput): Promise<Finding[]
       continue
     }
     const blocked = reply.error ? { message: reply.error } : checkPreflight(request, { status: reply.status, headers: reply.headers })
-    if (blocked) blocks.push(blocked.message)
+    if (blocked) blocks.push(`${blocked.message}${preflightHint(reply)}`)
   }
   if (!paths.length) return findings
   const asked = (sessionful === undefined && streamable ? ' (whether the server is sessionful could not be seen, so mcp-session-id was not asked for)' : '')
@@ -429,7 +436,7 @@ async function checkCors(ctx: ProbeContext, input: CorsInput): Promise<Finding[]
     blocks.length
       ? finding('KI-07', 'fail', {
           cause: `A browser page at ${origin} is refused before its request is sent: ${blocks[0]} Every MCP POST carries Content-Type: application/json, so every one needs this preflight.`,
-          fix: 'Answer OPTIONS on the MCP paths with 204 and Access-Control-Allow-Origin/-Methods/-Headers (McpAgent.serve and createMcpHandler do this when OPTIONS reaches them: do not reject methods or check tokens before calling them).',
+          fix: 'Answer OPTIONS on the MCP paths with 204 and Access-Control-Allow-Origin/-Methods/-Headers (McpAgent.serve and createMcpHandler do this when OPTIONS reaches them: do not reject methods or check tokens before calling them; let OPTIONS through your auth check).',
           evidence: preflightEvidence,
         })
       : caused.length

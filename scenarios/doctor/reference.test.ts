@@ -96,6 +96,6 @@ test('the CLI prints the report, exits 0 without failures, and 1 with a failing 
 test('doctor --help documents the options and exit codes', async () => {
   const help = await runCli(['doctor', '--help'])
   expect(help.code).toBe(0)
-  for (const text of ['--config', '--url', '--client-config', '--origin', '--evict-check', '--json', 'Exit code: 0 when nothing failed, 1']) expect(help.stdout).toContain(text)
+  for (const text of ['--config', '--url', '--client-config', '--origin', '--evict-check', '--json', '--token', '--header', '--sign-in', 'Exit code: 0 when nothing failed, 1']) expect(help.stdout).toContain(text)
   expect((await runCli(['doctor', '--config', '.', '--url', 'http://127.0.0.1:1'])).code).toBe(2)
 })
