@@ -55,3 +55,19 @@ test('a /sse that answers 401 is not reported as a legacy SSE endpoint', async (
   expect(findings.find((item) => item.id === 'KI-02')).toMatchObject({ status: 'skipped', cause: expect.stringContaining('/mcp and /sse answer 401') })
   expect(JSON.stringify(findings)).not.toContain('legacy SSE at /sse')
 })
+
+test('--header: a server that answers only with its API key header is probed with it, and the value never shows', async () => {
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type, x-api-key, mcp-protocol-version' }
+  const base = await serve((method, path, headers): Answer => {
+    if (path !== '/mcp') return { status: 404 }
+    if (method === 'OPTIONS') return { status: 204, headers: cors }
+    if (headers['x-api-key'] !== 'key-value-123') return { status: 404, headers: cors }
+    if (method !== 'POST') return { status: 405, headers: cors }
+    return { status: 200, headers: { ...cors, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 't', version: '1' } } }) }
+  })
+  const { findings } = await checkServer({ base, origin: 'http://localhost:6274', timeoutMs: 2_000, headers: { 'X-Api-Key': 'key-value-123' } })
+  expect(findings.filter((item) => item.status === 'fail')).toEqual([])
+  expect(findings.find((item) => item.id === 'KI-02')).toMatchObject({ status: 'ok', cause: expect.stringContaining('Streamable HTTP at /mcp (stateless') })
+  expect(findings.find((item) => item.id === 'KI-07')!.evidence[0]).toContain('for POST with content-type,mcp-protocol-version,x-api-key')
+  expect(JSON.stringify(findings)).not.toContain('key-value-123')
+})

@@ -158,6 +158,7 @@ export async function checkServer(ctx: ProbeContext): Promise<ServerCheck> {
       streamable = retried.path
       init = retried.reply
     } else if (retried || streamable) {
+      streamable ??= retried!.path
       authFailure = retried?.reply ?? track(await send(ctx, streamable!, { body: initializeBody(), headers: { ...POST_HEADERS, ...auth } }))
     }
   }
