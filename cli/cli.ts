@@ -198,7 +198,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     if (!command) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`)
     const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } }
     for (const [key, option] of Object.entries(command.options)) {
-      options[key] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.default !== undefined ? { default: option.default } : {}) }
+      options[key] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.default !== undefined ? { default: option.default } : {}), ...(option.multiple ? { multiple: true } : {}) }
     }
     let parsed: { values: CliValues; positionals: string[] }
     try {

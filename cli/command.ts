@@ -8,9 +8,11 @@ export interface CliOption {
   value?: string
   description: string
   default?: string | boolean
+  /** May be given more than once; the value is then a list. */
+  multiple?: boolean
 }
 
-export type CliValues = Record<string, string | boolean | undefined>
+export type CliValues = Record<string, string | boolean | string[] | undefined>
 
 /** What a command's `run` gets: parsed values, positionals, and where to write. */
 export interface CliContext {

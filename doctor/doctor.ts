@@ -7,14 +7,24 @@ import { ACCEPT_BOTH, DOCTOR_PROTOCOL_VERSION, initializeBody, probe } from './h
 import { checkServer } from './probes.ts'
 import { CATALOGUE, DoctorOptionsSchema, finding, type CatalogueId, type DoctorOptions, type DoctorReport, type Finding, type ResolvedDoctorOptions } from './types.ts'
 
+/** What runDoctor works with besides its options. */
+export interface DoctorUse {
+  /** A running emulator to probe instead of starting one. */
+  emulator?: Emulator
+  onProgress?: (message: string) => void
+  /** Runs a client's OAuth sign-in for an MCP URL and resolves to an access token (used with the `signIn` option). */
+  signIn?: (url: string) => Promise<string>
+}
+
 /**
  * Diagnoses an MCP Worker: starts it from its wrangler config (or probes a running URL), checks the
  * known failures that can be decided from the outside, optionally validates a client config, and
  * returns one finding per check with the cause and the fix in plain words.
  * @example const report = await runDoctor({ config: 'wrangler.jsonc', clientConfig: 'claude_desktop_config.json' })
  */
-export async function runDoctor(input: DoctorOptions, use: { emulator?: Emulator; onProgress?: (message: string) => void } = {}): Promise<DoctorReport> {
+export async function runDoctor(input: DoctorOptions, use: DoctorUse = {}): Promise<DoctorReport> {
   const options = parseOptions(DoctorOptionsSchema, input, 'doctor options')
+  if (options.signIn && !use.signIn) throw new HarnessError('ERR_OPTIONS', 'Failed to start the doctor: signIn is set, but no sign-in function was given. Pass use.signIn (the OAuth flow), or a token with --token.')
   const started = performance.now()
   const findings: Finding[] = []
   const progress = use.onProgress ?? (() => {})
@@ -37,10 +47,14 @@ export async function runDoctor(input: DoctorOptions, use: { emulator?: Emulator
     let endpoints
     if (base) {
       progress(`Probing ${base.origin}`)
-      const server = await checkServer({ base, origin: options.origin, timeoutMs: options.timeoutMs })
+      const headers = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) }
+      const running = emulator
+      const unhandledUpstream = running ? () => running.errors.filter((error) => error.code === 'ERR_UNHANDLED_UPSTREAM').map((error) => error.message) : undefined
+      const signIn = options.signIn ? use.signIn : undefined
+      const server = await checkServer({ base, origin: options.origin, timeoutMs: options.timeoutMs, headers, signIn, unhandledUpstream })
       findings.push(...server.findings)
       endpoints = server.endpoints
-      findings.push(await evictCheck(options, emulator, endpoints.streamable, server.protectedByAuth))
+      findings.push(await evictCheck(options, emulator, endpoints.streamable, server.protectedByAuth, server.authHeaders))
     }
     if (options.clientConfig) {
       let text: string
@@ -103,17 +117,17 @@ export function startFinding(error: HarnessError): Finding {
 }
 
 /** KI-11: call a counting tool, evict the session's Durable Object, call again, and compare. */
-async function evictCheck(options: ResolvedDoctorOptions, emulator: Emulator | undefined, streamable: string | undefined, auth: boolean): Promise<Finding> {
+async function evictCheck(options: ResolvedDoctorOptions, emulator: Emulator | undefined, streamable: string | undefined, auth: boolean, authHeaders: Record<string, string>): Promise<Finding> {
   const tool = options.evictCheck
   if (!tool) return finding('KI-11', 'skipped', { cause: 'Which tool keeps state is not visible from outside; pass --evict-check <tool> (a tool whose answer counts calls) with --config to check it.' })
   if (!emulator) return finding('KI-11', 'skipped', { cause: 'Evicting a Durable Object on demand needs the emulator: run with --config instead of --url.' })
-  if (!streamable || auth) return finding('KI-11', 'skipped', { cause: auth ? 'The endpoint asks for a token; the eviction check needs an unauthenticated session.' : 'No Streamable HTTP endpoint answered.' })
+  if (!streamable || auth) return finding('KI-11', 'skipped', { cause: auth ? 'The endpoint asks for a token: pass --token, --header or --sign-in so the eviction check can open a session.' : 'No Streamable HTTP endpoint answered.' })
   const title = `State survives hibernation (tool ${tool})`
   const base = emulator.url
-  const init = await probe(base, streamable, { body: initializeBody(), headers: { 'content-type': 'application/json', accept: ACCEPT_BOTH } }, options.timeoutMs)
+  const init = await probe(base, streamable, { body: initializeBody(), headers: { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...authHeaders } }, options.timeoutMs)
   const session = init.headers.get('mcp-session-id')
-  if (!session) return finding('KI-11', 'skipped', { title, cause: `initialize at ${streamable} gave no session id (status ${init.status}).` })
-  const headers = { 'content-type': 'application/json', accept: ACCEPT_BOTH, 'mcp-session-id': session, 'mcp-protocol-version': DOCTOR_PROTOCOL_VERSION }
+  if (!session) return finding('KI-11', 'skipped', { title, cause: initResult(init) ? `${streamable} is stateless (initialize returns no session id): no session Durable Object to evict.` : `initialize at ${streamable} gave no session id (status ${init.status}).` })
+  const headers = { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...authHeaders, 'mcp-session-id': session, 'mcp-protocol-version': DOCTOR_PROTOCOL_VERSION }
   await probe(base, streamable, { body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers }, options.timeoutMs)
   let id = 1
   const call = async () => {
@@ -147,3 +161,5 @@ async function evictCheck(options: ResolvedDoctorOptions, emulator: Emulator | u
     await probe(base, streamable, { method: 'DELETE', headers }, options.timeoutMs)
   }
 }
+
+const initResult = (reply: { status: number; messages: { id?: unknown; result?: unknown }[] }) => reply.status < 300 && reply.messages.some((m) => m.id === 0 && m.result)

@@ -10,8 +10,12 @@ export type FindingStatus = z.infer<typeof FindingStatusSchema>
 
 /** One diagnosis: the known issue it concerns, what a user sees, why, and what to change. */
 export const FindingSchema = z.object({
-  /** The KNOWN-ISSUES id (`KI-07`), or `start` for a build/start failure with no known id. */
-  id: z.string().regex(/^(KI-\d{2}|start)$/),
+  /**
+   * The KNOWN-ISSUES id (`KI-07`); `start` for a build/start failure with no known id; `auth` when
+   * the credentials given (or obtained by sign-in) do not open the endpoint; `upstream` when the
+   * doctor's probes made the Worker call an upstream no mock answers.
+   */
+  id: z.string().regex(/^(KI-\d{2}|start|auth|upstream)$/),
   status: FindingStatusSchema,
   title: z.string(),
   /** What a user of the server sees when this goes wrong. */
@@ -53,10 +57,17 @@ export const DoctorOptionsSchema = z
     origin: z.string().url().default('http://localhost:6274'),
     /** A tool whose answer counts calls (like `counter`): call, evict the session's Durable Object, call again (KI-11, needs `config`). */
     evictCheck: z.string().min(1).optional(),
+    /** Extra request headers every MCP probe sends, as a client configured with them would (e.g. an API key header). */
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name'), z.string()).default({}),
+    /** A bearer token: every MCP probe sends `Authorization: Bearer <token>`, so the checks behind auth run. */
+    token: z.string().min(1).optional(),
+    /** Obtain a token by signing in (the `signIn` function passed beside the options runs the OAuth flow). */
+    signIn: z.boolean().default(false),
     /** Upper bound for each probe. */
     timeoutMs: z.number().int().positive().default(5_000),
   })
   .refine((o) => !(o.config && o.url), { message: 'give either config or url, not both' })
+  .refine((o) => !(o.signIn && (o.token || Object.keys(o.headers).some((name) => name.toLowerCase() === 'authorization'))), { message: 'give either signIn or a token (token, or an Authorization header), not both' })
 export type DoctorOptions = z.input<typeof DoctorOptionsSchema>
 export type ResolvedDoctorOptions = z.output<typeof DoctorOptionsSchema>
 
@@ -83,7 +94,14 @@ export const CATALOGUE = {
 
 export type CatalogueId = keyof typeof CATALOGUE
 
+/** Findings about the doctor's own run rather than a known issue of the server. */
+const RUN_CHECKS = {
+  auth: { title: 'Credentials accepted', symptom: 'the checks behind the server\'s auth cannot run' },
+  upstream: { title: 'Upstream calls without a mock', symptom: 'the Worker fails with 502 where it calls an upstream the emulator does not mock' },
+} as const
+
 /** Builds a finding with the catalogue's title and symptom (title may be specialised). */
-export function finding(id: CatalogueId, status: FindingStatus, parts: { title?: string; cause: string; fix?: string; evidence?: string[] }): Finding {
-  return { id, status, title: parts.title ?? CATALOGUE[id].title, symptom: CATALOGUE[id].symptom, cause: parts.cause, fix: parts.fix ?? '', evidence: parts.evidence ?? [] }
+export function finding(id: CatalogueId | keyof typeof RUN_CHECKS, status: FindingStatus, parts: { title?: string; cause: string; fix?: string; evidence?: string[] }): Finding {
+  const entry = id in RUN_CHECKS ? RUN_CHECKS[id as keyof typeof RUN_CHECKS] : CATALOGUE[id as CatalogueId]
+  return { id, status, title: parts.title ?? entry.title, symptom: entry.symptom, cause: parts.cause, fix: parts.fix ?? '', evidence: parts.evidence ?? [] }
 }

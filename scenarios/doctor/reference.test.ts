@@ -29,7 +29,7 @@ test('finds no failure on the reference server, and KI-11 passes for the state-b
     'KI-24': 'skipped',
     'KI-11': 'ok',
   })
-  expect(findingsOf(report, 'KI-02')[0]!.cause).toContain('Streamable HTTP at /mcp; legacy SSE at /sse (messages to /sse/message)')
+  expect(findingsOf(report, 'KI-02')[0]!.cause).toContain('Streamable HTTP at /mcp (sessionful: initialize returns mcp-session-id); legacy SSE at /sse (messages to /sse/message)')
   expect(findingsOf(report, 'KI-11')[0]!.evidence).toEqual(['call 1 → 1', 'call 2 → 2', expect.stringMatching(/^evicted streamable-http:/), 'call 3 → 3'])
   // KI-08: Streamable HTTP answers -32700; McpAgent's legacy SSE message route (agents 0.32) answers 500.
   expect(findingsOf(report, 'KI-08').map((item) => [item.title, item.status])).toEqual([
@@ -96,6 +96,6 @@ test('the CLI prints the report, exits 0 without failures, and 1 with a failing 
 test('doctor --help documents the options and exit codes', async () => {
   const help = await runCli(['doctor', '--help'])
   expect(help.code).toBe(0)
-  for (const text of ['--config', '--url', '--client-config', '--origin', '--evict-check', '--json', 'Exit code: 0 when nothing failed, 1']) expect(help.stdout).toContain(text)
+  for (const text of ['--config', '--url', '--client-config', '--origin', '--evict-check', '--json', '--token', '--header', '--sign-in', 'Exit code: 0 when nothing failed, 1']) expect(help.stdout).toContain(text)
   expect((await runCli(['doctor', '--config', '.', '--url', 'http://127.0.0.1:1'])).code).toBe(2)
 })

@@ -1,0 +1,25 @@
+import { expect, test } from 'vitest'
+import { UsageError } from './command.ts'
+import { parseHeaders } from './doctor-command.ts'
+import { main } from './cli.ts'
+import { Writable } from 'node:stream'
+
+test('--header values become a record; a value keeps its colons', () => {
+  expect(parseHeaders(['X-Api-Key: abc', 'Authorization:Bearer a:b'])).toEqual({ 'X-Api-Key': 'abc', Authorization: 'Bearer a:b' })
+})
+
+test('a malformed --header is a usage error that does not echo the value', () => {
+  expect(() => parseHeaders(['no colon here'])).toThrow(UsageError)
+  expect(() => parseHeaders(['Bad Name: secret-value'])).toThrow(/expected 'Name: value'/)
+  expect(() => parseHeaders(['Bad Name: secret-value'])).not.toThrow(/secret-value/)
+})
+
+test('--sign-in with a token, or without a sign-in flow in this build, exits 2 with what to do', async () => {
+  const run = async (argv: string[]) => {
+    const err: string[] = []
+    const code = await main(argv, { stdout: new Writable({ write: (_c, _e, done) => done() }), stderr: new Writable({ write: (chunk, _e, done) => (err.push(String(chunk)), done()) }) })
+    return { code, stderr: err.join('') }
+  }
+  expect(await run(['doctor', '--url', 'http://127.0.0.1:9', '--sign-in', '--token', 't'])).toMatchObject({ code: 2, stderr: expect.stringContaining('either --sign-in or a token') })
+  expect(await run(['doctor', '--url', 'http://127.0.0.1:9', '--header', 'oops'])).toMatchObject({ code: 2, stderr: expect.stringContaining("expected 'Name: value'") })
+})
