@@ -8,6 +8,8 @@ export interface CliOption {
   value?: string
   description: string
   default?: string | boolean
+  /** May be given more than once (the value is then an array). */
+  multiple?: boolean
 }
 
 export type CliValues = Record<string, string | boolean | undefined>
