@@ -30,6 +30,8 @@ export interface NormalizedRun {
   outcome: 'pass' | 'fail'
   error?: string
   exchanges: NormalizedExchange[]
+  /** Wall time of the run: reported, never compared. */
+  durationMs?: number
 }
 
 /** Replaces run-specific values by stable placeholders; one instance per run. */

@@ -50,6 +50,8 @@ export interface ParityCell {
   /** Why it was skipped, or the baseline's reason. */
   reason?: string
   difference?: RunDifference
+  /** Wall time of the scenario on this target. */
+  durationMs?: number
 }
 
 export interface ParityTargetResult {
@@ -88,6 +90,7 @@ async function runScenario(scenario: ParityScenario, target: Target, options: { 
   const cleanup: (() => unknown)[] = []
   const ctx = createContext({ target, capture, cleanup, idleWaitMs: options.idleWaitMs })
   const timeoutMs = scenario.timeoutMs ?? 30_000
+  const started = performance.now()
   let outcome: 'pass' | 'fail' = 'pass'
   let error: string | undefined
   let timer: NodeJS.Timeout | undefined
@@ -109,7 +112,7 @@ async function runScenario(scenario: ParityScenario, target: Target, options: { 
     await capture.settle(300)
     capture.close()
   }
-  return normalizeRun({ outcome, error, exchanges: capture.exchanges }, target.baseUrl.origin)
+  return { ...normalizeRun({ outcome, error, exchanges: capture.exchanges }, target.baseUrl.origin), durationMs: Math.round(performance.now() - started) }
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim()
@@ -193,7 +196,7 @@ export async function parity(input: ParityOptions): Promise<ParityReport & { tex
       const cells: Record<string, ParityCell> = {}
       const refTarget = targetResults[0]!
       const refRun = runs.get(reference)!.get(scenario.id)
-      cells[reference] = !refRun || refTarget.status !== 'ran' ? { state: 'skipped', reason: refRun && 'skipped' in refRun ? refRun.skipped : skippedReason(refTarget) } : 'skipped' in refRun ? { state: 'skipped', reason: refRun.skipped } : { state: refRun.outcome }
+      cells[reference] = !refRun || refTarget.status !== 'ran' ? { state: 'skipped', reason: skippedReason(refTarget) } : 'skipped' in refRun ? { state: 'skipped', reason: refRun.skipped } : { state: refRun.outcome, durationMs: refRun.durationMs }
       for (const target of targetResults.slice(1)) {
         const run = runs.get(target.name)!.get(scenario.id)
         const entries = baseline.differences.filter((entry) => entryApplies(entry, { target: target.name, scenario: scenario.id, worker }))
@@ -210,7 +213,8 @@ export async function parity(input: ParityOptions): Promise<ParityReport & { tex
         const difference = firstDifference(refRun, run)
         const accepted = difference && entries.find((entry) => entry.exchange === difference.exchange)
         if (accepted) used.add(accepted)
-        cells[target.name] = !difference ? { state: 'equal' } : accepted ? { state: 'baselined', reason: accepted.reason, difference } : { state: 'differs', difference }
+        const base = { durationMs: run.durationMs }
+        cells[target.name] = !difference ? { state: 'equal', ...base } : accepted ? { state: 'baselined', reason: accepted.reason, difference, ...base } : { state: 'differs', difference, ...base }
         if (difference && !accepted) unbaselined++
       }
       scenarios.push({ id: scenario.id, suite: suite.name, cells })
