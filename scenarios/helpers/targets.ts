@@ -262,8 +262,16 @@ export function containerTarget(options: ContainerTargetOptions = {}): Target {
       const [{ GenericContainer, Wait }, { buildImage, dockerAvailable }] = await Promise.all([import('testcontainers'), import('../../container/build-image.ts')])
       if (!(await dockerAvailable())) throw new HarnessError('ERR_TARGET', 'Failed to start the container target: no Docker engine answers. Start one (`dockerd &`) or leave out the container target.')
       const { tag } = await buildImage()
-      const started = await new GenericContainer(tag)
-        .withExposedPorts({ container: 8787, host: await freePort() })
+      // Publish on the host's loopback only (testcontainers binds 0.0.0.0 by default).
+      class LoopbackContainer extends GenericContainer {
+        override withExposedPorts(...ports: number[]): this {
+          super.withExposedPorts(...ports)
+          for (const port of ports) this.hostConfig.PortBindings![`${port}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: '0' }]
+          return this
+        }
+      }
+      const started = await new LoopbackContainer(tag)
+        .withExposedPorts(8787)
         .withBindMounts([{ source: path.dirname(config), target: '/srv/mcp-harness/worker', mode: 'ro' }])
         .withEnvironment({ MCP_HARNESS_CONFIG: `/srv/mcp-harness/worker/${path.basename(config)}` })
         .withWaitStrategy(Wait.forLogMessage(/"control":\{"url"/))

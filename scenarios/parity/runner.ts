@@ -27,8 +27,8 @@ export const ParityOptionsSchema = z
     config: z.string().min(1).default('wrangler.jsonc'),
     /** Target names (`emulator`, `wrangler-dev`, `remote`, `container`, `url=<url>`) or Target objects; the first is the reference. */
     targets: z.array(z.union([z.string().min(1), z.custom<Target>(isTarget, 'expected a target name or a Target')])).min(2, 'name at least two targets to compare'),
-    /** Suite names; `hibernation` is opt-in. */
-    suites: z.array(z.string()).default(DEFAULT_SUITES),
+    /** Suite names (`hibernation` is opt-in) or suites of your own (`defineSuite`). */
+    suites: z.array(z.union([z.string().min(1), z.custom<ParitySuite>((value) => !!value && typeof value === 'object' && Array.isArray((value as ParitySuite).scenarios), 'expected a suite name or a suite')])).default(DEFAULT_SUITES),
     /** Headers added to every request to `url=` targets (e.g. Authorization for a protected server). */
     headers: z.record(z.string(), z.string()).default({}),
     /** Baseline file, or `false` for none (every difference counts). */
@@ -126,6 +126,7 @@ export async function parity(input: ParityOptions): Promise<ParityReport & { tex
   const options = parseOptions(ParityOptionsSchema, input, 'parity options')
   const progress = options.onProgress ?? (() => {})
   const suites: ParitySuite[] = options.suites.map((name) => {
+    if (typeof name !== 'string') return name
     const suite = PARITY_SUITES[name]
     if (!suite) throw new HarnessError('ERR_OPTIONS', `Unknown parity suite "${name}": expected one of ${Object.keys(PARITY_SUITES).join(', ')}.`)
     return suite
