@@ -151,7 +151,8 @@ export async function parity(input: ParityOptions): Promise<ParityReport & { tex
       targetResults[index] = result
       const byScenario = new Map<string, Run>()
       runs.set(target.name, byScenario)
-      const skip = target.name === 'remote' ? remoteSkipReason() : undefined
+      // `remote` by name reads its credentials from the environment; a Target object brings its own.
+      const skip = options.targets[index] === 'remote' ? remoteSkipReason() : undefined
       if (skip) {
         Object.assign(result, { status: 'skipped', reason: skip })
         progress(`${target.name}: skipped (${skip})`)
