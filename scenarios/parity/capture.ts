@@ -31,7 +31,15 @@ export interface CapturedExchange {
   }
   /** The network error when no response came (refused, timed out). */
   error?: string
+  /**
+   * The client read only part of a stream on purpose (e.g. aborted after the first event), so how
+   * many events arrived depends on timing: compared by status and headers only.
+   */
+  partial?: boolean
 }
+
+/** Request header a scenario sets to mark its exchange `partial`; removed before sending. */
+export const PARTIAL_HEADER = 'x-mcp-harness-partial'
 
 /** A recording fetch plus what it recorded. */
 export interface Capture {
@@ -67,11 +75,14 @@ export function createCapture(options: { inner?: typeof fetch; extraHeaders?: Re
   const capturingFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init)
     for (const [name, value] of Object.entries(options.extraHeaders ?? {})) request.headers.set(name, value)
+    const partial = request.headers.has(PARTIAL_HEADER)
+    request.headers.delete(PARTIAL_HEADER)
     const url = new URL(request.url)
     const body = request.body ? await request.clone().text() : undefined
     const exchange: CapturedExchange = {
       seq: exchanges.length,
       ...(currentStep ? { step: currentStep } : {}),
+      ...(partial ? { partial } : {}),
       request: { method: request.method, path: url.pathname, query: url.search, headers: headerRecord(request.headers), ...(body !== undefined ? { body } : {}) },
     }
     exchanges.push(exchange)

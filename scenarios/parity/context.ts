@@ -9,8 +9,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import { CreateMessageRequestSchema, ElicitRequestSchema, type CreateMessageRequest, type CreateMessageResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { isHarnessError } from '../../core/errors.ts'
 import type { Target } from '../helpers/targets.ts'
-import type { Capture } from './capture.ts'
+import { PARTIAL_HEADER, type Capture } from './capture.ts'
 
 /** The `Accept` value MCP Streamable HTTP requires on POST. */
 export const ACCEPT_BOTH = 'application/json, text/event-stream'
@@ -101,7 +102,8 @@ export interface ParityContext {
   request(path: string | URL, options?: RequestOptions): Promise<Reply>
   openSession(path?: string): Promise<RawSession>
   openSseSession(path?: string): Promise<RawSseSession>
-  openStream(session: RawSession, init: { method: 'POST' | 'GET'; body?: unknown; lastEventId?: string }): Promise<OpenStream>
+  /** `partial`: the scenario stops reading early on purpose, so only status and headers are compared. */
+  openStream(session: RawSession, init: { method: 'POST' | 'GET'; body?: unknown; lastEventId?: string; partial?: boolean }): Promise<OpenStream>
   connect(options: SdkClientOptions): Promise<SdkClient>
   connectModern(path: string, mode?: 'auto' | { pin: string }): Promise<ModernClient>
   /**
@@ -271,6 +273,7 @@ export function createContext({ target, capture, idleWaitMs = 12_000, cleanup }:
       const headers: Record<string, string> = { accept: init.method === 'GET' ? 'text/event-stream' : ACCEPT_BOTH, 'mcp-session-id': session.sessionId, 'mcp-protocol-version': session.protocolVersion }
       if (init.body) headers['content-type'] = 'application/json'
       if (init.lastEventId) headers['last-event-id'] = init.lastEventId
+      if (init.partial) headers[PARTIAL_HEADER] = '1'
       const response = await fetchC(session.url, { method: init.method, headers, body: init.body ? JSON.stringify(init.body) : undefined, signal: abort.signal })
       cleanup.push(() => abort.abort())
       const events: EventSourceMessage[] = []
@@ -341,8 +344,18 @@ export function createContext({ target, capture, idleWaitMs = 12_000, cleanup }:
 
     async hibernate(objectName) {
       if (target.emulator) {
-        await target.emulator.evict({ session: objectName, webSockets: 'hibernate' })
-        return
+        // workerd evicts only once the object's last request has ended: while one still runs, the
+        // emulator refuses (ERR_EVICT_BLOCKED), so try again until it is idle, as the runtime would.
+        const deadline = Date.now() + idleWaitMs
+        for (;;) {
+          try {
+            await target.emulator.evict({ session: objectName, webSockets: 'hibernate' })
+            return
+          } catch (error) {
+            if (!isHarnessError(error, 'ERR_EVICT_BLOCKED') || Date.now() > deadline) throw error
+            await new Promise((resolve) => setTimeout(resolve, 200))
+          }
+        }
       }
       // workerd evicts a Durable Object 10 s after its last event (DESIGN.md, measured): wait past it.
       await new Promise((resolve) => setTimeout(resolve, idleWaitMs))

@@ -22,7 +22,7 @@ export interface NormalizedExchange {
   label: string
   step?: string
   request: { method: string; path: string; query?: string; headers: Record<string, string>; body?: unknown }
-  response?: { status: number; headers: Record<string, string>; body?: unknown; events?: NormalizedEvent[]; ended?: 'end' | 'client-closed' }
+  response?: { status: number; headers: Record<string, string>; body?: unknown; events?: NormalizedEvent[]; ended?: 'end' | 'client-closed'; partial?: true }
   error?: string
 }
 
@@ -163,7 +163,9 @@ export function normalizeExchange(exchange: CapturedExchange, p: Placeholders): 
       status: response.status,
       headers: Object.fromEntries(Object.entries(kept).sort(([a], [b]) => a.localeCompare(b))),
       ...(response.body !== undefined && response.body !== '' ? { body: body(response.body, p) } : {}),
-      ...(events ? { events: responsesAsSets(events, (event) => event.data), ended: response.ended === 'end' ? 'end' : 'client-closed' } : {}),
+      // A stream read only in part: how many events arrived before the client stopped is timing.
+      ...(events && !exchange.partial ? { events: responsesAsSets(events, (event) => event.data), ended: response.ended === 'end' ? 'end' : 'client-closed' } : {}),
+      ...(exchange.partial ? { partial: true } : {}),
     }
   }
   if (exchange.error) out.error = p.text(exchange.error)
