@@ -4,7 +4,6 @@ import net from 'node:net'
 import path from 'node:path'
 import { createEmulator, HarnessError, type Emulator, type EmulatorOptions } from '../../emulator/index.ts'
 import type { TransportKind } from './clients.ts'
-import { REFERENCE_CONFIG } from './use-emulator.ts'
 
 /** What a target can do beyond serving HTTP; scenarios that need more are skipped on it. */
 export interface TargetCapabilities {
@@ -34,6 +33,8 @@ export interface Target {
 }
 
 const ALL_TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse']
+/** The reference server's config (as in use-emulator.ts, which imports vitest: targets must not, the CLI loads them). */
+const REFERENCE_CONFIG = 'server/wrangler.jsonc'
 
 /**
  * The reference server (or any Worker) under the emulator: the default target.
