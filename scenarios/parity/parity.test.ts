@@ -3,6 +3,7 @@
 // server; the emulator container as the stand-in for a remote server; `wrangler dev --remote` with
 // bad credentials failing fast and in one line, offline. With CI=true (or
 // MCP_HARNESS_PARITY_SLOW=1) the hibernation suite runs too, once, in the same wrangler dev process.
+// Every test is concurrent: a plain test between them would make vitest run the groups one after another.
 import { readdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -91,7 +92,7 @@ describe('parity lane', () => {
     expectAgreement(await parity({ config, targets: ['emulator', 'wrangler-dev'], suites: DEFAULT_SUITES }))
   })
 
-  test('fixture discovery finds MCP servers only (kv-notes and the broken fixtures are not)', async () => {
+  test.concurrent('fixture discovery finds MCP servers only (kv-notes and the broken fixtures are not)', async () => {
     expect(fixtures.every((config) => !/kv-notes|broken-/.test(config))).toBe(true)
   })
 
