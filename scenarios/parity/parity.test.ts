@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { dockerAvailable } from '../../container/build-image.ts'
+import { createEmulator } from '../../emulator/index.ts'
 import { containerTarget, remoteTarget } from '../helpers/targets.ts'
 import { REFERENCE_CONFIG } from '../helpers/use-emulator.ts'
 import { DEFAULT_SUITES, parity, type ParityReport } from './index.ts'
@@ -85,6 +86,19 @@ describe('parity lane', () => {
       expect(report.exitCode).toBe(1)
     } finally {
       server.close()
+    }
+  })
+
+  test.concurrent('a url= target serving another Worker (kv-notes under a second emulator) fails the run and names the first difference', { timeout: 180_000 }, async () => {
+    const other = await createEmulator({ config: path.join(FIXTURES, 'kv-notes', 'wrangler.jsonc') })
+    try {
+      const report = await parity({ config: REFERENCE_CONFIG, targets: ['emulator', `url=${other.url.href}`], suites: ['stateless'] })
+      expect(report.exitCode).toBe(1)
+      const name = `url=${other.url.origin}`
+      expect(report.scenarios[0]!.cells[name]).toMatchObject({ state: 'differs', difference: { exchange: '#1 POST /mcp-stateless server/discover', fields: expect.arrayContaining(['status']) } })
+      expect(report.text).toContain(`First difference: ${name} / ${report.scenarios[0]!.id} at #1 POST /mcp-stateless server/discover`)
+    } finally {
+      await other.dispose()
     }
   })
 
