@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { isHarnessError } from '../../emulator/index.ts'
-import { freePort, targetFromEnv, urlTarget } from './targets.ts'
+import { freePort, parseTargetSpec, remoteSkipReason, targetFromEnv, urlTarget, wranglerErrorLine } from './targets.ts'
 
 describe('targets', () => {
   test('MCP_HARNESS_TARGET picks the emulator by default, wrangler dev, or a URL', () => {
@@ -24,5 +24,27 @@ describe('targets', () => {
 
   test('the emulator target has no URL before it starts', () => {
     expect(() => targetFromEnv({}).baseUrl).toThrow(/has not started/)
+  })
+})
+
+describe('parity targets', () => {
+  test('parseTargetSpec names emulator, wrangler-dev, remote, container and url= targets', () => {
+    expect(['emulator', 'wrangler-dev', 'remote', 'container'].map((spec) => parseTargetSpec(spec).name)).toEqual(['emulator', 'wrangler-dev', 'remote', 'container'])
+    const url = parseTargetSpec('url=https://mcp.example.workers.dev/')
+    expect(url.name).toBe('url=https://mcp.example.workers.dev')
+    expect(url.baseUrl.href).toBe('https://mcp.example.workers.dev/')
+    expect(() => parseTargetSpec('url=mcp.example.dev')).toThrow(/url= takes an http\(s\):\/\/ URL/)
+  })
+
+  test('remote is skipped with one line naming the variables that are missing', () => {
+    expect(remoteSkipReason({})).toMatch(/^set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID to run wrangler dev --remote/)
+    expect(remoteSkipReason({ CLOUDFLARE_API_TOKEN: 'x' })).toMatch(/^set CLOUDFLARE_ACCOUNT_ID to/)
+    expect(remoteSkipReason({ CLOUDFLARE_API_TOKEN: 'x', CLOUDFLARE_ACCOUNT_ID: 'y' })).toBeUndefined()
+  })
+
+  test('wranglerErrorLine picks wrangler\'s first error as one line, colours removed', () => {
+    const log = '\x1b[33m▲ [WARNING]\x1b[0m something\n\n\x1b[31m✘ \x1b[41;31m[\x1b[41;97mERROR\x1b[41;31m]\x1b[0m \x1b[1mCould not access `api.cloudflare.com`.\x1b[0m\n\n✘ [ERROR] fetch failed\n'
+    expect(wranglerErrorLine(log)).toBe('Could not access `api.cloudflare.com`.')
+    expect(wranglerErrorLine('Ready on http://127.0.0.1:8787')).toBeUndefined()
   })
 })

@@ -4,7 +4,6 @@ import net from 'node:net'
 import path from 'node:path'
 import { createEmulator, HarnessError, type Emulator, type EmulatorOptions } from '../../emulator/index.ts'
 import type { TransportKind } from './clients.ts'
-import { REFERENCE_CONFIG } from './use-emulator.ts'
 
 /** What a target can do beyond serving HTTP; scenarios that need more are skipped on it. */
 export interface TargetCapabilities {
@@ -34,6 +33,8 @@ export interface Target {
 }
 
 const ALL_TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse']
+/** The reference server's config (as in use-emulator.ts, which imports vitest: targets must not, the CLI loads them). */
+const REFERENCE_CONFIG = 'server/wrangler.jsonc'
 
 /**
  * The reference server (or any Worker) under the emulator: the default target.
@@ -87,8 +88,10 @@ export function urlTarget(url: string | URL, capabilities: Partial<TargetCapabil
 export interface WranglerDevTargetOptions {
   /** Path of the wrangler config (default: the reference server's). */
   config?: string
-  /** How long to wait for "Ready on" (default 60 s). */
+  /** How long to wait for the Worker to answer (default 60 s). */
   readyTimeoutMs?: number
+  /** Extra environment for wrangler (credentials for `--remote`). */
+  env?: Record<string, string>
 }
 
 /**
@@ -97,36 +100,75 @@ export interface WranglerDevTargetOptions {
  * @example const target = wranglerDevTarget({ config: 'server/wrangler.jsonc' })
  */
 export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Target {
+  return wranglerProcessTarget('wrangler-dev', ['--local'], {
+    ...options,
+    // Offline: no credentials, so wrangler never tries Cloudflare's API.
+    env: { CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '', ...options.env },
+  })
+}
+
+/** The variables `wrangler dev --remote` needs; `remoteTarget` reads them from the environment. */
+export const REMOTE_CREDENTIALS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'] as const
+
+/** Why the remote target cannot run with this environment, or undefined when it can. */
+export function remoteSkipReason(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const missing = REMOTE_CREDENTIALS.filter((name) => !env[name]?.trim())
+  return missing.length ? `set ${missing.join(' and ')} to run wrangler dev --remote (a token with Workers Scripts:Edit on that account)` : undefined
+}
+
+/**
+ * The Worker under `wrangler dev --remote`: the code runs on Cloudflare's network (real Durable
+ * Objects, real eviction), reached through wrangler's local proxy on a loopback port. Needs
+ * `CLOUDFLARE_API_TOKEN` and `CLOUDFLARE_ACCOUNT_ID`; with wrong ones `start()` fails with
+ * wrangler's own error in one line, as soon as wrangler prints it.
+ * @example if (!remoteSkipReason()) targets.push(remoteTarget({ config: 'server/wrangler.jsonc' }))
+ */
+export function remoteTarget(options: WranglerDevTargetOptions = {}): Target {
+  const env = { ...Object.fromEntries(REMOTE_CREDENTIALS.map((name) => [name, process.env[name] ?? ''])), ...options.env }
+  return wranglerProcessTarget('remote', ['--remote'], { ...options, env })
+}
+
+/** wrangler's error lines: `✘ [ERROR] ...` (the marker differs without a TTY), or an uncaught throw. */
+const WRANGLER_ERROR = /^(?:✘ |X )?\[ERROR\]\s*(.+)$/m
+
+/** The first error wrangler printed, as one line (wrangler's own words), or undefined. */
+export function wranglerErrorLine(log: string): string | undefined {
+  const match = WRANGLER_ERROR.exec(log.replace(/\x1b\[[0-9;]*m/g, ''))
+  return match?.[1]?.trim().replace(/\s+/g, ' ')
+}
+
+function wranglerProcessTarget(name: string, modeArgs: string[], options: WranglerDevTargetOptions): Target {
   const config = path.resolve(options.config ?? REFERENCE_CONFIG)
   let child: ChildProcess | undefined
   let baseUrl: URL | undefined
-  return {
-    name: 'wrangler-dev',
+  const target: Target = {
+    name,
     capabilities: { transports: ALL_TRANSPORTS, stateless: true, emulator: false },
     get baseUrl() {
-      if (!baseUrl) throw new HarnessError('ERR_TARGET', 'Failed to read the wrangler dev target URL: the target has not started.')
+      if (!baseUrl) throw new HarnessError('ERR_TARGET', `Failed to read the ${name} target URL: the target has not started.`)
       return baseUrl
     },
     async start() {
       if (child) return
       const port = await freePort()
       const wranglerBin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-      const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--config', config, '--show-interactive-dev-session=false', '--log-level', 'warn']
-      child = spawn(process.execPath, args, {
+      const args = [wranglerBin, 'dev', ...modeArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--config', config, '--show-interactive-dev-session=false', '--log-level', 'warn']
+      const running = spawn(process.execPath, args, {
         cwd: path.dirname(config),
-        // Offline: no metrics, no update check, no request.cf download from workers.cloudflare.com.
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '', FORCE_COLOR: '0', CI: '1' },
+        // No metrics, no update check, no request.cf download from workers.cloudflare.com.
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', FORCE_COLOR: '0', CI: '1', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       })
+      child = running
       let log = ''
-      child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-      child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
+      running.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
+      running.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
       const url = new URL(`http://127.0.0.1:${port}/`)
       const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
-      // "Ready on" is printed before the runtime answers; poll until it does.
-      while (Date.now() < deadline) {
-        if (child.exitCode !== null) break
+      // "Ready on" is printed before the runtime answers; poll until it does. Stop at the first
+      // error wrangler prints (bad credentials, a build error): it will not recover by itself.
+      while (Date.now() < deadline && running.exitCode === null && !wranglerErrorLine(log)) {
         try {
           await fetch(url, { signal: AbortSignal.timeout(1_000) })
           baseUrl = url
@@ -135,14 +177,15 @@ export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Targe
           await new Promise((resolve) => setTimeout(resolve, 200))
         }
       }
-      await this.stop()
-      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev for ${config}: it did not answer on ${url.href}. Its output:\n${log.slice(-2000)}`)
+      const reason = wranglerErrorLine(log) ?? (running.exitCode !== null ? `wrangler exited with code ${running.exitCode}` : `it did not answer on ${url.href} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`)
+      await target.stop()
+      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev ${modeArgs.join(' ')} for ${config}: ${reason}`, { cause: new Error(log.slice(-4000)) })
     },
     async stop() {
       const running = child
       child = undefined
       baseUrl = undefined
-      if (!running || running.exitCode !== null) return
+      if (!running || running.exitCode !== null || running.signalCode !== null) return
       const exited = new Promise((resolve) => running.once('exit', resolve))
       // wrangler starts workerd as its own child: signal the whole process group.
       killGroup(running, 'SIGTERM')
@@ -151,6 +194,7 @@ export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Targe
       clearTimeout(timer)
     },
   }
+  return target
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -184,4 +228,87 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): Target {
   if (value === 'wrangler-dev') return wranglerDevTarget()
   if (/^https?:\/\//.test(value)) return urlTarget(value)
   throw new HarnessError('ERR_OPTIONS', `Invalid MCP_HARNESS_TARGET "${value}": expected "emulator", "wrangler-dev" or an http(s):// URL.`)
+}
+
+export interface ContainerTargetOptions {
+  /** Path of the wrangler config; its folder is mounted read-only (default: the reference server's). */
+  config?: string
+  /** How long the container may take to build its Worker and answer (default 180 s). */
+  startupTimeoutMs?: number
+}
+
+/**
+ * The emulator image (container/Dockerfile) serving the Worker in a container, reached over its
+ * published loopback port: a stand-in for a remote server in CI that is not the in-process front
+ * door. Needs a Docker engine; the image is built locally (no registry) and cached by its inputs.
+ * @example const target = containerTarget({ config: 'server/wrangler.jsonc' })
+ */
+export function containerTarget(options: ContainerTargetOptions = {}): Target {
+  const config = path.resolve(options.config ?? REFERENCE_CONFIG)
+  let container: { stop(options?: { timeout?: number }): Promise<unknown> } | undefined
+  let baseUrl: URL | undefined
+  return {
+    name: 'container',
+    capabilities: { transports: ALL_TRANSPORTS, stateless: true, emulator: false },
+    get baseUrl() {
+      if (!baseUrl) throw new HarnessError('ERR_TARGET', 'Failed to read the container target URL: the target has not started.')
+      return baseUrl
+    },
+    async start() {
+      if (container) return
+      // testcontainers' reaper image cannot be pulled without a registry: the target stops its own container.
+      process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+      process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost'
+      // Loaded on demand: testcontainers and the image builder are only needed for this target.
+      const [{ GenericContainer, Wait }, { buildImage, dockerAvailable }] = await Promise.all([import('testcontainers'), import('../../container/build-image.ts')])
+      if (!(await dockerAvailable())) throw new HarnessError('ERR_TARGET', 'Failed to start the container target: no Docker engine answers. Start one (`dockerd &`) or leave out the container target.')
+      const { tag } = await buildImage()
+      // Publish on the host's loopback only (testcontainers binds 0.0.0.0 by default).
+      class LoopbackContainer extends GenericContainer {
+        override withExposedPorts(...ports: number[]): this {
+          super.withExposedPorts(...ports)
+          for (const port of ports) this.hostConfig.PortBindings![`${port}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: '0' }]
+          return this
+        }
+      }
+      const started = await new LoopbackContainer(tag)
+        .withExposedPorts(8787)
+        .withBindMounts([{ source: path.dirname(config), target: '/srv/mcp-harness/worker', mode: 'ro' }])
+        .withEnvironment({ MCP_HARNESS_CONFIG: `/srv/mcp-harness/worker/${path.basename(config)}` })
+        .withWaitStrategy(Wait.forLogMessage(/"control":\{"url"/))
+        .withStartupTimeout(options.startupTimeoutMs ?? 180_000)
+        .start()
+      container = started
+      baseUrl = new URL(`http://127.0.0.1:${started.getMappedPort(8787)}/`)
+    },
+    async stop() {
+      const running = container
+      container = undefined
+      baseUrl = undefined
+      await running?.stop({ timeout: 5_000 })
+    },
+  }
+}
+
+/** The target names `parseTargetSpec` understands. */
+export const TARGET_NAMES = ['emulator', 'wrangler-dev', 'remote', 'container', 'url=<mcp server url>'] as const
+
+/**
+ * A target from its name as the CLI takes it: `emulator`, `wrangler-dev`, `remote`, `container`,
+ * or `url=<base url>` (extra headers, e.g. Authorization, are added per request by the caller).
+ * @example parseTargetSpec('url=https://my-mcp.example.workers.dev', { config: 'wrangler.jsonc' })
+ */
+export function parseTargetSpec(spec: string, options: { config?: string; emulator?: Partial<EmulatorOptions> } = {}): Target {
+  const value = spec.trim()
+  if (value === 'emulator') return emulatorTarget({ ...(options.config ? { config: options.config } : {}), ...options.emulator })
+  if (value === 'wrangler-dev') return wranglerDevTarget({ config: options.config })
+  if (value === 'remote') return remoteTarget({ config: options.config })
+  if (value === 'container') return containerTarget({ config: options.config })
+  if (value.startsWith('url=')) {
+    const url = value.slice(4)
+    if (!/^https?:\/\//.test(url)) throw new HarnessError('ERR_OPTIONS', `Invalid target "${value}": url= takes an http(s):// URL, e.g. url=http://127.0.0.1:8787.`)
+    const target = urlTarget(url)
+    return Object.defineProperty(target, 'name', { value: `url=${target.baseUrl.origin}${target.baseUrl.pathname === '/' ? '' : target.baseUrl.pathname}` })
+  }
+  throw new HarnessError('ERR_OPTIONS', `Invalid target "${value}": expected one of ${TARGET_NAMES.join(', ')}.`)
 }
