@@ -207,20 +207,40 @@ class IoTracker {
   }
 }
 
-/** Wraps a module Worker's default export so that stamped fetches run under the IoContext model. */
+/** Runs one stamped fetch under the model; an unstamped one (not from the front door) runs as it is. */
+function modelled(request, ctx, call) {
+  const stamp = request.headers.get(STAMP)
+  if (!stamp) return call(request, ctx)
+  const limits = JSON.parse(stamp)
+  const headers = new Headers(request.headers)
+  headers.delete(STAMP)
+  const unstamped = new Request(request, { headers })
+  const tracker = new IoTracker(ctx, limits, `${request.method} ${new URL(request.url).pathname}`)
+  return tracker.run(() => call(unstamped, tracker.ctx))
+}
+
+/**
+ * Wraps a module Worker's default export so that stamped fetches run under the IoContext model: an
+ * object (own or prototype `fetch`; its other handlers pass through with `this` unchanged) or a
+ * WorkerEntrypoint class (its `this.ctx` is the modelled context for the request).
+ */
 export function wrapDefault(handler) {
-  if (!handler || typeof handler !== 'object' || typeof handler.fetch !== 'function') return handler
-  const wrapped = {}
-  for (const [key, value] of Object.entries(handler)) wrapped[key] = typeof value === 'function' ? value.bind(handler) : value
-  wrapped.fetch = (request, env, ctx) => {
-    const stamp = request.headers.get(STAMP)
-    if (!stamp) return handler.fetch(request, env, ctx)
-    const limits = JSON.parse(stamp)
-    const headers = new Headers(request.headers)
-    headers.delete(STAMP)
-    const unstamped = new Request(request, { headers })
-    const tracker = new IoTracker(ctx, limits, `${request.method} ${new URL(request.url).pathname}`)
-    return tracker.run(() => handler.fetch(unstamped, env, tracker.ctx))
+  if (typeof handler === 'function') {
+    const fetch = handler.prototype?.fetch
+    if (typeof fetch !== 'function') return handler
+    return class extends handler {
+      fetch(request, ...rest) {
+        const platformCtx = this.ctx
+        return modelled(request, platformCtx, (req, ctx) => {
+          // The instance serves this one request: its ctx is the modelled one while it runs.
+          if (ctx !== platformCtx) Object.defineProperty(this, 'ctx', { value: ctx, writable: true, configurable: true, enumerable: true })
+          return fetch.call(this, req, ...rest)
+        })
+      }
+    }
   }
+  if (!handler || typeof handler !== 'object' || typeof handler.fetch !== 'function') return handler
+  const wrapped = Object.create(handler)
+  wrapped.fetch = (request, env, ctx) => modelled(request, ctx, (req, modelledCtx) => handler.fetch(req, env, modelledCtx))
   return wrapped
 }
