@@ -4,7 +4,6 @@ import net from 'node:net'
 import path from 'node:path'
 import { createEmulator, HarnessError, type Emulator, type EmulatorOptions } from '../../emulator/index.ts'
 import type { TransportKind } from './clients.ts'
-import { REFERENCE_CONFIG } from './use-emulator.ts'
 
 /** What a target can do beyond serving HTTP; scenarios that need more are skipped on it. */
 export interface TargetCapabilities {
@@ -36,7 +35,17 @@ export interface Target {
 const ALL_TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse']
 
 /**
- * The reference server (or any Worker) under the emulator: the default target.
+ * The wrangler config targets serve when none is given: `MCP_HARNESS_CONFIG` (the variable the
+ * pytest plugin reads too), else none, so the emulator reads the current folder (its harness
+ * config, else its wrangler config) and `wrangler dev` its own default.
+ */
+function defaultWorkerConfig(): string | undefined {
+  return process.env.MCP_HARNESS_CONFIG || undefined
+}
+
+/**
+ * A Worker under the emulator, started with `options` when the file starts: the default target.
+ * Without `config` it serves `MCP_HARNESS_CONFIG`, else the Worker of the current folder.
  * @example const target = emulatorTarget({ config: 'path/to/wrangler.jsonc' })
  */
 export function emulatorTarget(options: Partial<EmulatorOptions> = {}): Target {
@@ -52,7 +61,8 @@ export function emulatorTarget(options: Partial<EmulatorOptions> = {}): Target {
       return emulator.url
     },
     async start() {
-      emulator ??= await createEmulator({ config: REFERENCE_CONFIG, ...options })
+      const config = options.config ?? defaultWorkerConfig()
+      emulator ??= await createEmulator({ ...options, ...(config ? { config } : {}) } as EmulatorOptions)
     },
     async stop() {
       await emulator?.dispose()
@@ -85,7 +95,7 @@ export function urlTarget(url: string | URL, capabilities: Partial<TargetCapabil
 }
 
 export interface WranglerDevTargetOptions {
-  /** Path of the wrangler config (default: the reference server's). */
+  /** Path of the wrangler config (default: `MCP_HARNESS_CONFIG`, else wrangler's own lookup in the current folder). */
   config?: string
   /** How long to wait for "Ready on" (default 60 s). */
   readyTimeoutMs?: number
@@ -97,7 +107,8 @@ export interface WranglerDevTargetOptions {
  * @example const target = wranglerDevTarget({ config: 'server/wrangler.jsonc' })
  */
 export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Target {
-  const config = path.resolve(options.config ?? REFERENCE_CONFIG)
+  const given = options.config ?? defaultWorkerConfig()
+  const config = given === undefined ? undefined : path.resolve(given)
   let child: ChildProcess | undefined
   let baseUrl: URL | undefined
   return {
@@ -111,9 +122,9 @@ export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Targe
       if (child) return
       const port = await freePort()
       const wranglerBin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-      const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--config', config, '--show-interactive-dev-session=false', '--log-level', 'warn']
+      const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), ...(config ? ['--config', config] : []), '--show-interactive-dev-session=false', '--log-level', 'warn']
       child = spawn(process.execPath, args, {
-        cwd: path.dirname(config),
+        cwd: config ? path.dirname(config) : process.cwd(),
         // Offline: no metrics, no update check, no request.cf download from workers.cloudflare.com.
         env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '', FORCE_COLOR: '0', CI: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,7 +147,7 @@ export function wranglerDevTarget(options: WranglerDevTargetOptions = {}): Targe
         }
       }
       await this.stop()
-      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev for ${config}: it did not answer on ${url.href}. Its output:\n${log.slice(-2000)}`)
+      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev for ${config ?? process.cwd()}: it did not answer on ${url.href}. Its output:\n${log.slice(-2000)}`)
     },
     async stop() {
       const running = child

@@ -17,7 +17,7 @@ const INSTALL_TIMEOUT_MS = 900_000
 
 // The child commands run on the Node that runs this test (>= 22.12), as they would on a user's
 // machine; npm's own npm_* variables from `npm test` must not leak into the nested npm.
-const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'INIT_CWD'))
+const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(npm_|MCP_HARNESS_)/i.test(name) && name !== 'INIT_CWD'))
 env.PATH = [path.dirname(process.execPath), process.env.PATH].join(path.delimiter)
 env.NO_COLOR = '1'
 env.CI = 'true'
