@@ -20,7 +20,7 @@ const source = new URL('../cli/cli.ts', import.meta.url)
 const compiled = new URL('../dist/cli/cli.js', import.meta.url)
 const runSource = !installed && process.features.typescript && existsSync(source)
 if (!runSource && !existsSync(compiled)) {
-  console.error('mcp-harness: dist/ is missing. In a checkout, run `npm run build` (a packed or git-installed package builds it on prepack).')
+  console.error('mcp-harness: dist/ is missing. In a checkout, run `npm run build` (a packed or git-installed package builds it in `prepare`).')
   process.exit(1)
 }
 await import((runSource ? source : compiled).href)

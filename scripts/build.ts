@@ -1,6 +1,8 @@
 /**
  * Builds `dist/` for users who install the package: Node refuses to strip TypeScript types inside
- * node_modules, so the published entry points are compiled. Files read at run time beside the code
+ * node_modules, so the published entry points are compiled, with declarations for their types.
+ * It runs as `prepare`, not `prepack`: `npm pack` and `npm publish` run `prepare` too, and for a
+ * git dependency npm (pacote) installs the dev dependencies and then runs `prepare` only. Files read at run time beside the code
  * (the workerd modules, JSON Schemas, the OpenAPI document) are copied next to the compiled modules.
  * @example npm run build
  */

@@ -69,7 +69,7 @@ const timings: Record<string, number> = {}
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-install-'))
   project = path.join(work, 'my-mcp-worker')
-  // 1. Pack as `npm publish` would: prepack builds dist/ with its declarations.
+  // 1. Pack as `npm publish` would: `prepare` builds dist/ with its declarations.
   const pack = await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT, timeoutMs: 420_000 })
   expect(pack.code, explain('npm pack', pack)).toBe(0)
   timings.packMs = pack.ms
