@@ -107,8 +107,9 @@ try {
 
   // 3. Results: p50 wall time per case and the harness/plugin ratio (goal <= 0.5).
   const p50 = (name: string) => summarize(wall[name]!).p50
-  const ratio1 = round(p50('harness, 1 test') / p50('vitest-plugin, 1 test') * 100) / 100
-  const ratio20 = round(p50('harness, 20 tests') / p50('vitest-plugin, 20 tests') * 100) / 100
+  const ratioOf = (a: string, b: string) => Math.round((p50(a) / p50(b)) * 100) / 100
+  const ratio1 = ratioOf('harness, 1 test', 'vitest-plugin, 1 test')
+  const ratio20 = ratioOf('harness, 20 tests', 'vitest-plugin, 20 tests')
   const file = await writeResult('vitest', {
     runs,
     versions: Object.fromEntries(Object.entries(versions.dependencies ?? {}).map(([name, dep]) => [name, dep.version])),
