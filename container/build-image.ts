@@ -1,6 +1,7 @@
 // Builds the emulator image from this checkout, cached by a hash of its inputs.
 // Usage: node container/build-image.ts   (prints the image tag on stdout)
 import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
@@ -78,7 +79,8 @@ async function packageClosure(roots: string[]): Promise<string[]> {
       if (found) queue.push(found)
     }
   }
-  return [...seen]
+  // The lockfile also lists packages npm skipped here (other platforms, unmet optional ones).
+  return [...seen].filter((dir) => existsSync(path.join(PROJECT_ROOT, dir)))
 }
 
 /** Production packages of this checkout (npm's own view) plus IMAGE_EXTRA_PACKAGES, so other devDependencies stay out of the image. */
