@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -8,6 +9,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The Worker that scenario targets serve by default here: the reference server (a user's
+    // project serves its own folder's Worker instead).
+    env: { MCP_HARNESS_CONFIG: path.resolve(import.meta.dirname, 'server/wrangler.jsonc') },
     reporters: ['default', './scenarios/helpers/summary-reporter.ts'],
   },
 })

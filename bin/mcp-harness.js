@@ -1,9 +1,26 @@
 #!/usr/bin/env node
-// Installed as a dependency (inside node_modules), Node will not strip TypeScript types, so the
-// compiled CLI in dist/ runs. In a checkout of this repository the TypeScript source runs directly
-// (Node >= 22.18 strips types), so a stale dist/ can never shadow the code being tested.
-import { fileURLToPath } from 'node:url'
+// Plain JavaScript that any Node can parse, so an old Node gets one clear line instead of a stack.
+// Keep the version in step with core/node-version.ts.
+const REQUIRED = [22, 12]
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
+  console.error(`mcp-harness needs Node.js >= ${REQUIRED.join('.')}.0, but this is Node.js v${process.versions.node}: install Node 22 LTS or newer (https://nodejs.org, or \`nvm install 22\`) and run again.`)
+  process.exit(1)
+}
 
+// Installed (from a tarball, the registry or git) the compiled CLI in dist/ runs: Node does not strip
+// TypeScript types inside node_modules. In a checkout of this repository (also when a project links
+// it as a folder dependency) the TypeScript source runs directly where this Node strips types, so a
+// stale dist/ never shadows the code being tested.
+const { existsSync } = await import('node:fs')
+const { fileURLToPath } = await import('node:url')
 const here = fileURLToPath(import.meta.url)
 const installed = here.split(/[\\/]/).includes('node_modules')
-await import(new URL(installed ? '../dist/cli/cli.js' : '../cli/cli.ts', import.meta.url).href)
+const source = new URL('../cli/cli.ts', import.meta.url)
+const compiled = new URL('../dist/cli/cli.js', import.meta.url)
+const runSource = !installed && process.features.typescript && existsSync(source)
+if (!runSource && !existsSync(compiled)) {
+  console.error('mcp-harness: dist/ is missing. In a checkout, run `npm run build` (a packed or git-installed package builds it in `prepare`).')
+  process.exit(1)
+}
+await import((runSource ? source : compiled).href)

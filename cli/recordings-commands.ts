@@ -11,7 +11,8 @@ import { redactHeaders, redactJsonPaths } from '../core/redact/index.ts'
 import { replay } from '../recordings/replay.ts'
 import { emulatorTarget } from '../recordings/targets.ts'
 
-const DEFAULT_CONFIG = 'server/wrangler.jsonc'
+// Like `serve`: the Worker whose wrangler config is in the current folder.
+const DEFAULT_CONFIG = '.'
 
 function parseListen(value: string | undefined): { host: string; port: number } {
   if (!value) return { host: '127.0.0.1', port: 0 }

@@ -1,6 +1,7 @@
 // Builds the emulator image from this checkout, cached by a hash of its inputs.
 // Usage: node container/build-image.ts   (prints the image tag on stdout)
 import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
@@ -14,7 +15,13 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** Image repository name; the tag is a hash of the inputs. */
 export const IMAGE_REPOSITORY = 'mcp-harness'
 /** Folders of this checkout the image carries (tests excluded). */
-const SOURCE_DIRS = ['core', 'emulator', 'recordings', 'bin', 'container']
+const SOURCE_DIRS = ['core', 'emulator', 'recordings', 'doctor', 'cli', 'bin', 'container']
+/**
+ * Development packages the image needs besides the production ones: the Node 22 binary it runs on,
+ * wrangler (a peer dependency: in a user's project the user's own), and what mounted McpAgent
+ * Workers import when they bring no node_modules of their own.
+ */
+const IMAGE_EXTRA_PACKAGES = ['node', 'wrangler', 'agents', '@modelcontextprotocol/server', '@cloudflare/workers-oauth-provider']
 
 export interface ImageBuild {
   tag: string
@@ -43,20 +50,50 @@ async function listFiles(dir: string): Promise<string[]> {
   return out
 }
 
-/** Production packages of this checkout (npm's own view), so devDependencies stay out of the image. */
+interface LockPackage {
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+}
+
+/** The lockfile folders of `roots` and everything they depend on, resolved the way Node resolves them. */
+async function packageClosure(roots: string[]): Promise<string[]> {
+  const lock = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> }
+  const resolve = (from: string, name: string): string | undefined => {
+    // Nearest node_modules/<name> walking up from the requiring package, as Node does.
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`
+      if (lock.packages[candidate]) return candidate
+      if (!dir) return undefined
+    }
+  }
+  const seen = new Set<string>()
+  const queue = roots.map((name) => resolve('', name)).filter((dir): dir is string => dir !== undefined)
+  while (queue.length) {
+    const dir = queue.pop()!
+    if (seen.has(dir)) continue
+    seen.add(dir)
+    const entry = lock.packages[dir]!
+    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) {
+      const found = resolve(dir, name)
+      if (found) queue.push(found)
+    }
+  }
+  // The lockfile also lists packages npm skipped here (other platforms, unmet optional ones).
+  return [...seen].filter((dir) => existsSync(path.join(PROJECT_ROOT, dir)))
+}
+
+/** Production packages of this checkout (npm's own view) plus IMAGE_EXTRA_PACKAGES, so other devDependencies stay out of the image. */
 async function productionPackages(): Promise<string[]> {
   const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 }).catch(
     // npm ls exits 1 on peer warnings while still printing the tree.
     (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
   )
-  const dirs = [
-    ...new Set(
-      stdout
-        .split('\n')
-        .map((line) => path.relative(PROJECT_ROOT, line.trim()))
-        .filter((rel) => rel.startsWith('node_modules')),
-    ),
-  ].sort()
+  const production = stdout
+    .split('\n')
+    .map((line) => path.relative(PROJECT_ROOT, line.trim()))
+    .filter((rel) => rel.startsWith('node_modules'))
+  const dirs = [...new Set([...production, ...(await packageClosure(IMAGE_EXTRA_PACKAGES))])].sort()
   // A nested package travels with its parent's folder.
   return dirs.filter((dir, i) => !dirs.slice(0, i).some((parent) => dir.startsWith(`${parent}${path.sep}`)))
 }

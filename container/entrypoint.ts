@@ -8,7 +8,8 @@
 import { access, constants, cp, symlink } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import { createEmulator, startControlPlane } from '../emulator/index.ts'
+import { createEmulator } from '../emulator/index.ts'
+import { startControlPlane } from '../emulator/control/server.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 
 const mounted = process.env.MCP_HARNESS_CONFIG ?? '/srv/mcp-harness/worker/wrangler.jsonc'

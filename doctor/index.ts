@@ -1,3 +1,5 @@
+import '../core/node-version.ts'
+
 /* The doctor: probes a Worker (or a running URL) and a client config for the known failures. */
 export { runDoctor } from './doctor.ts'
 export { checkClientConfig } from './client-config.ts'

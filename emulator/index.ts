@@ -1,45 +1,32 @@
+/**
+ * The main entry (`mcp-harness`): what a test author uses. Plugin authoring is behind
+ * `mcp-harness/plugins`; everything else is internal.
+ * @module
+ */
+import '../core/node-version.ts'
+
 /* Emulator */
 export { createEmulator } from './emulator.ts'
 export type { Emulator } from './emulator.ts'
-export { EmulatorOptionsSchema, InlineWorkerConfigSchema } from './options.ts'
-export type { EmulatorOptions, ResolvedEmulatorOptions } from './options.ts'
+export type { EmulatorOptions } from './options.ts'
+export type { WorkerConfig, DurableObjectBinding, BuildResult } from './internal/wrangler.ts'
 
-/* Control plane */
-export { startControlPlane, ControlPlaneOptionsSchema } from './control/server.ts'
-export type { ControlPlane, ControlPlaneOptions } from './control/server.ts'
-export { CONTROL_API_VERSION } from './control/schema.ts'
+/* Harness config (mcp-harness.config.ts): defineConfig and HarnessConfig go here. */
 
 /* Upstream mocks (OAuth providers) */
-export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH } from './plugins/upstream/index.ts'
+export { upstream } from './plugins/upstream/index.ts'
 export type { UpstreamOptions } from './plugins/upstream/index.ts'
 export type { UpstreamProvider, UpstreamUser, UpstreamFault, UpstreamEndpoint, ProviderOptions, AuthorizeOutcome } from './plugins/upstream/handlers.ts'
 export type { OidcProviderOptions } from './plugins/upstream/oidc.ts'
 
-/* CORS as a browser enforces it */
-export { corsPlugin, CorsOptionsSchema, CORS, MCP_READ_HEADERS, corsVerdict, corsCheck, checkPreflight, needsPreflight, preflightRequestFor, readableResponseHeaders, unsafeRequestHeaderNames, isSafelistedRequestHeader } from './plugins/cors.ts'
-export type { CorsOptions, CorsRequest, CorsResponse, CorsVerdict, CorsBlock, CorsEventType, CredentialsMode } from './plugins/cors.ts'
-
-/* IoContext timeouts */
-export { timeoutsPlugin, TimeoutsOptionsSchema, TIMEOUTS, PRODUCTION_LIMITS, INACTIVITY_MESSAGE, WAIT_UNTIL_MESSAGE, resolveLimits } from './plugins/io-context.ts'
-export type { TimeoutsOptions } from './plugins/io-context.ts'
-
-/* Worker→DO hop tap, hop faults, lifecycle (hibernation, eviction, crash) */
-export { hopPlugin, HopOptionsSchema, HOP, HOP_STAMP_HEADER } from './plugins/hop.ts'
-export type { HopOptions, SessionInfo, PendingTimer } from './plugins/hop.ts'
-export { HopFaultSchema, HopFaultMatchSchema, HopFaultActionSchema, HopFaults } from './plugins/hop-faults.ts'
-export type { HopFault, HopFaultHandle, HopStep, HopVerdict } from './plugins/hop-faults.ts'
-export { hibernationPlugin, HibernationOptionsSchema, EvictOptionsSchema, HIBERNATION, PRODUCTION_IDLE_MS } from './plugins/hibernation.ts'
-export type { HibernationOptions, EvictOptions, HibernationBlocker } from './plugins/hibernation.ts'
+/* Hibernation, eviction and hop faults: what the emulator's methods take and return */
+export type { EvictOptions, HibernationBlocker } from './plugins/hibernation.ts'
+export type { SessionInfo } from './plugins/hop.ts'
+export type { HopFaults, HopFault, HopFaultHandle } from './plugins/hop-faults.ts'
 
 /* Transcript */
-export { Transcript, SENSITIVE_HEADERS } from '../core/transcript.ts'
-export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from '../core/transcript.ts'
+export type { Transcript, TranscriptEvent, TranscriptLayer, TranscriptListener } from '../core/transcript.ts'
 
 /* Errors */
 export { HarnessError, isHarnessError } from '../core/errors.ts'
 export type { HarnessErrorCode } from '../core/errors.ts'
-
-/* Plugins */
-export type { EmulatorPlugin, PluginContext, PluginInstance, OutboundHandler } from './plugins/types.ts'
-export type { FrontMiddleware, FrontContext } from './internal/front.ts'
-export type { WorkerConfig, DurableObjectBinding, BuildResult } from './internal/wrangler.ts'

@@ -1,3 +1,5 @@
+import '../core/node-version.ts'
+
 /* Replay and mock */
 export { replay, formatReport } from './replay.ts'
 export type { ReplayOptions, ReplayResult, ReplayMismatch, ReplayTarget } from './replay.ts'

@@ -1,11 +1,13 @@
 /**
  * Builds `dist/` for users who install the package: Node refuses to strip TypeScript types inside
- * node_modules, so the published entry points are compiled. Files read at run time beside the code
+ * node_modules, so the published entry points are compiled, with declarations for their types.
+ * It runs as `prepare`, not `prepack`: `npm pack` and `npm publish` run `prepare` too, and for a
+ * git dependency npm (pacote) installs the dev dependencies and then runs `prepare` only. Files read at run time beside the code
  * (the workerd modules, JSON Schemas, the OpenAPI document) are copied next to the compiled modules.
  * @example npm run build
  */
 import { spawnSync } from 'node:child_process'
-import { cp, readdir, rm } from 'node:fs/promises'
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,4 +37,21 @@ async function copyAssets(dir: string): Promise<void> {
   }
 }
 for (const dir of SOURCE_DIRS) await copyAssets(dir)
-console.log(`[mcp-harness] built dist/ (${copied} runtime assets copied)`)
+
+// tsc rewrites `.ts` import specifiers in the JavaScript it emits but not in declarations: a user's
+// tsc (without allowImportingTsExtensions) must see `.js` there too.
+let declarations = 0
+async function rewriteDeclarations(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name)
+    if (entry.isDirectory()) await rewriteDeclarations(file)
+    else if (entry.name.endsWith('.d.ts')) {
+      const text = await readFile(file, 'utf8')
+      const rewritten = text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3')
+      if (rewritten !== text) await writeFile(file, rewritten)
+      declarations++
+    }
+  }
+}
+await rewriteDeclarations(dist)
+console.log(`[mcp-harness] built dist/ (${declarations} declaration files, ${copied} runtime assets copied)`)

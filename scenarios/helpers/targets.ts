@@ -33,11 +33,19 @@ export interface Target {
 }
 
 const ALL_TRANSPORTS: readonly TransportKind[] = ['streamable-http', 'sse']
-/** The reference server's config (as in use-emulator.ts, which imports vitest: targets must not, the CLI loads them). */
-const REFERENCE_CONFIG = 'server/wrangler.jsonc'
 
 /**
- * The reference server (or any Worker) under the emulator: the default target.
+ * The wrangler config targets serve when none is given: `MCP_HARNESS_CONFIG` (the variable the
+ * pytest plugin reads too), else none, so the emulator reads the current folder (its harness
+ * config, else its wrangler config) and `wrangler dev` its own default.
+ */
+function defaultWorkerConfig(): string | undefined {
+  return process.env.MCP_HARNESS_CONFIG || undefined
+}
+
+/**
+ * A Worker under the emulator, started with `options` when the file starts: the default target.
+ * Without `config` it serves `MCP_HARNESS_CONFIG`, else the Worker of the current folder.
  * @example const target = emulatorTarget({ config: 'path/to/wrangler.jsonc' })
  */
 export function emulatorTarget(options: Partial<EmulatorOptions> = {}): Target {
@@ -53,7 +61,8 @@ export function emulatorTarget(options: Partial<EmulatorOptions> = {}): Target {
       return emulator.url
     },
     async start() {
-      emulator ??= await createEmulator({ config: REFERENCE_CONFIG, ...options })
+      const config = options.config ?? defaultWorkerConfig()
+      emulator ??= await createEmulator({ ...options, ...(config ? { config } : {}) } as EmulatorOptions)
     },
     async stop() {
       await emulator?.dispose()
@@ -86,7 +95,7 @@ export function urlTarget(url: string | URL, capabilities: Partial<TargetCapabil
 }
 
 export interface WranglerDevTargetOptions {
-  /** Path of the wrangler config (default: the reference server's). */
+  /** Path of the wrangler config (default: `MCP_HARNESS_CONFIG`, else wrangler's own lookup in the current folder). */
   config?: string
   /** How long to wait for the Worker to answer (default 60 s). */
   readyTimeoutMs?: number
@@ -138,7 +147,8 @@ export function wranglerErrorLine(log: string): string | undefined {
 }
 
 function wranglerProcessTarget(name: string, modeArgs: string[], options: WranglerDevTargetOptions): Target {
-  const config = path.resolve(options.config ?? REFERENCE_CONFIG)
+  const given = options.config ?? defaultWorkerConfig()
+  const config = given === undefined ? undefined : path.resolve(given)
   let child: ChildProcess | undefined
   let baseUrl: URL | undefined
   const target: Target = {
@@ -152,9 +162,9 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
       if (child) return
       const port = await freePort()
       const wranglerBin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-      const args = [wranglerBin, 'dev', ...modeArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--config', config, '--show-interactive-dev-session=false', '--log-level', 'warn']
+      const args = [wranglerBin, 'dev', ...modeArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), ...(config ? ['--config', config] : []), '--show-interactive-dev-session=false', '--log-level', 'warn']
       const running = spawn(process.execPath, args, {
-        cwd: path.dirname(config),
+        cwd: config ? path.dirname(config) : process.cwd(),
         // No metrics, no update check, no request.cf download from workers.cloudflare.com.
         env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', FORCE_COLOR: '0', CI: '1', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -179,7 +189,7 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
       }
       const reason = wranglerErrorLine(log) ?? (running.exitCode !== null ? `wrangler exited with code ${running.exitCode}` : `it did not answer on ${url.href} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`)
       await target.stop()
-      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev ${modeArgs.join(' ')} for ${config}: ${reason}`, { cause: new Error(log.slice(-4000)) })
+      throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev ${modeArgs.join(' ')} for ${config ?? process.cwd()}: ${reason}`, { cause: new Error(log.slice(-4000)) })
     },
     async stop() {
       const running = child
@@ -231,7 +241,7 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): Target {
 }
 
 export interface ContainerTargetOptions {
-  /** Path of the wrangler config; its folder is mounted read-only (default: the reference server's). */
+  /** Path of the wrangler config; its folder is mounted read-only (default: `MCP_HARNESS_CONFIG`, else the current folder). */
   config?: string
   /** How long the container may take to build its Worker and answer (default 180 s). */
   startupTimeoutMs?: number
@@ -244,7 +254,7 @@ export interface ContainerTargetOptions {
  * @example const target = containerTarget({ config: 'server/wrangler.jsonc' })
  */
 export function containerTarget(options: ContainerTargetOptions = {}): Target {
-  const config = path.resolve(options.config ?? REFERENCE_CONFIG)
+  const config = path.resolve(options.config ?? defaultWorkerConfig() ?? '.')
   let container: { stop(options?: { timeout?: number }): Promise<unknown> } | undefined
   let baseUrl: URL | undefined
   return {

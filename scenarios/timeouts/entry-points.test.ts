@@ -1,7 +1,8 @@
 // Issue 11 item 5: the IoContext model covers every shape of default export: a WorkerEntrypoint
 // class (its `this.ctx`) and an object whose handlers live on its prototype, which keep working.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createEmulator, WAIT_UNTIL_MESSAGE, type Emulator } from '../../emulator/index.ts'
+import { createEmulator, type Emulator } from '../../emulator/index.ts'
+import { WAIT_UNTIL_MESSAGE } from '../../emulator/plugins/io-context.ts'
 
 const SCALE = 0.01 // 30 s of production become 300 ms
 

@@ -13,6 +13,9 @@ export const UPSTREAM = 'upstream'
 /** Path on the emulator's front door that serves a mocked provider's browser-facing authorize page. */
 export const UPSTREAM_BROWSER_PATH = '/__mcp-harness/upstream/authorize'
 
+/** An msw request handler for an upstream API (named here so emitted declarations need not reach into msw's internals). */
+export interface UpstreamHandler extends RequestHandler {}
+
 const isProvider = (value: unknown): value is UpstreamProvider =>
   typeof value === 'object' && value !== null && Array.isArray((value as UpstreamProvider).handlers) && typeof (value as UpstreamProvider).authorize === 'function'
 
@@ -20,7 +23,7 @@ export const UpstreamOptionsSchema = z.object({
   /** Mocked providers (`upstream.github()`, `upstream.google()`, `upstream.oidc({ issuer })`). */
   providers: z.array(z.custom<UpstreamProvider>(isProvider, 'expected a provider made by upstream.github(), upstream.google() or upstream.oidc()')).default([]),
   /** Extra msw handlers for other upstream APIs the Worker calls. */
-  handlers: z.array(z.custom<RequestHandler>((value) => typeof value === 'object' && value !== null)).default([]),
+  handlers: z.array(z.custom<UpstreamHandler>((value) => typeof value === 'object' && value !== null)).default([]),
   /** KI-26: record `session:owner-changed` when one MCP session id is used with two token subjects. */
   auditSessionOwners: z.boolean().default(true),
   /** Derives the subject of a bearer token; the default reads workers-oauth-provider's `<userId>:<grantId>:<secret>`. */

@@ -13,7 +13,7 @@ from .server import ENV_CONTROL_TOKEN, ENV_CONTROL_URL, ENV_URL, HarnessServer, 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mcp-harness")
-    group.addoption("--mcp-harness-config", default=None, help="wrangler config of the Worker to serve (env MCP_HARNESS_CONFIG)")
+    group.addoption("--mcp-harness-config", default=None, help="wrangler config of the Worker to serve (env MCP_HARNESS_CONFIG); default: what `npx mcp-harness serve` reads in the rootdir")
     group.addoption("--mcp-harness-command", default=None, help="command that runs the mcp-harness CLI (env MCP_HARNESS_COMMAND)")
     parser.addini("mcp_harness_config", "wrangler config of the Worker to serve, relative to the ini file", default="")
     parser.addini("mcp_harness_command", "command that runs the mcp-harness CLI", default="")
@@ -25,16 +25,23 @@ def _setting(config: pytest.Config, name: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def mcp_harness_server(pytestconfig: pytest.Config) -> Iterator[HarnessServer]:
-    """One emulator for the test session: attached via MCP_HARNESS_URL/_CONTROL_URL/_CONTROL_TOKEN, else started."""
+    """One emulator for the test session: attached via MCP_HARNESS_URL/_CONTROL_URL/_CONTROL_TOKEN, else started.
+
+    Without a configured Worker the CLI starts in pytest's rootdir and reads what `npx mcp-harness
+    serve` reads there: mcp-harness.config.ts (the same harness config as the JS side), else the
+    wrangler config.
+    """
     if os.environ.get(ENV_URL) and os.environ.get(ENV_CONTROL_URL) and os.environ.get(ENV_CONTROL_TOKEN):
         yield attach()
         return
     config = _setting(pytestconfig, "config")
-    if not config:
-        pytest.fail("mcp-harness: no Worker config. Set the ini option mcp_harness_config, --mcp-harness-config, or MCP_HARNESS_CONFIG.", pytrace=False)
-    # An ini value is relative to the ini file; an option or env value to the working directory.
-    base = Path(pytestconfig.inipath).parent if pytestconfig.inipath and config == pytestconfig.getini("mcp_harness_config") else Path.cwd()
-    server = start(base / config, command=_setting(pytestconfig, "command"))
+    command = _setting(pytestconfig, "command")
+    if config:
+        # An ini value is relative to the ini file; an option or env value to the working directory.
+        base = Path(pytestconfig.inipath).parent if pytestconfig.inipath and config == pytestconfig.getini("mcp_harness_config") else Path.cwd()
+        server = start(base / config, command=command)
+    else:
+        server = start(command=command, cwd=pytestconfig.rootpath)
     try:
         yield server
     finally:
@@ -43,6 +50,6 @@ def mcp_harness_server(pytestconfig: pytest.Config) -> Iterator[HarnessServer]:
 
 @pytest.fixture
 def mcp_harness(mcp_harness_server: HarnessServer) -> HarnessServer:
-    """The session's emulator with a fresh transcript for this test."""
-    mcp_harness_server.reset_transcript()
-    return mcp_harness_server
+    """The session's emulator for this test: a fresh transcript, and `evict()` without a session
+    evicts only the sessions this test opened."""
+    return mcp_harness_server.for_test()
