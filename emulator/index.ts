@@ -4,6 +4,10 @@ export type { Emulator } from './emulator.ts'
 export { EmulatorOptionsSchema, InlineWorkerConfigSchema } from './options.ts'
 export type { EmulatorOptions, ResolvedEmulatorOptions } from './options.ts'
 
+/* Harness config (mcp-harness.config.ts) */
+export { defineConfig } from './config-file.ts'
+export type { HarnessConfig } from './config-file.ts'
+
 /* Control plane */
 export { startControlPlane, ControlPlaneOptionsSchema } from './control/server.ts'
 export type { ControlPlane, ControlPlaneOptions } from './control/server.ts'
