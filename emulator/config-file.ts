@@ -315,8 +315,8 @@ export function parseUpstreamFlag(value: string): UpstreamProviderSpec {
   return file === undefined ? { provider: name } : { provider: name, users: file }
 }
 
-/** Builds the provider objects of a config's `upstream.providers`, reading users files relative to `baseDir`. */
-async function buildProviders(entries: NonNullable<z.output<typeof UpstreamConfigSchema>['providers']>, baseDir: string): Promise<UpstreamProvider[]> {
+/** Builds the provider objects of a config's `upstream.providers` (or of `--upstream` flags), reading users files relative to `baseDir`. */
+export async function providersFromSpecs(entries: NonNullable<z.output<typeof UpstreamConfigSchema>['providers']>, baseDir: string): Promise<UpstreamProvider[]> {
   const out: UpstreamProvider[] = []
   for (const entry of entries) {
     if (isProvider(entry)) {
@@ -390,7 +390,7 @@ export async function resolveHarnessOptions(input: HarnessInput = {}): Promise<H
     if (persistDir) fromFile.persistDir = path.resolve(baseDir, persistDir)
     if (upstream) {
       const { providers, ...upstreamRest } = upstream
-      fromFile.upstream = { ...upstreamRest, providers: await buildProviders(providers ?? [], baseDir) } as EmulatorOptions['upstream']
+      fromFile.upstream = { ...upstreamRest, providers: await providersFromSpecs(providers ?? [], baseDir) } as EmulatorOptions['upstream']
     }
     // Flags replace the file's env file ("flags override the file").
     await addVars(baseDir, { envFile: envFile === undefined ? fileEnv : undefined, secrets: fileSecrets, vars: fileVars })
