@@ -82,7 +82,10 @@ export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
   if (sse && ((sse.ok && isStream) || sse.status === 401 || sse.status === 403)) urls.sse = at(paths.sse)
   // An SSE stream stays open: cancelling it closes the connection (McpAgent then drops that session).
   await sse?.body?.cancel().catch(() => {})
-  return urls
+  // One key order for every Worker: url, mcp, stateless, sse, health.
+  const ordered: ServeUrls = { url: urls.url }
+  for (const key of ['mcp', 'stateless', 'sse', 'health'] as const) if (urls[key] !== undefined) Object.assign(ordered, { [key]: urls[key] })
+  return ordered
 }
 
 /** The ready-to-paste client settings printed by `serve`, for the endpoints that answered. */
