@@ -173,6 +173,19 @@ describe('init in a copy of a fixture Worker project, then vitest', { timeout: 6
     expect(tests.stdout).toMatch(/Tests +1 passed/)
   })
 
+  test('the OAuth reference server: its GitHub upstream is mocked in the config, and the test checks a client without credentials is refused', async () => {
+    // server/oauth imports the reference McpAgent from ../../src: copy the whole folder.
+    const dir = copyProject({ server: 'server' })
+    const project = path.join(dir, 'server/oauth')
+    const result = await init(project)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('Auth: OAuthProvider with github')
+    expect(readFileSync(path.join(project, 'mcp-harness.config.ts'), 'utf8')).toContain("upstream: { providers: [{ provider: 'github', users: [{ id: 1, login: 'alice'")
+    const tests = await vitest(project)
+    expect(tests.code, `${tests.stdout}\n${tests.stderr}`).toBe(0)
+    expect(tests.stdout).toMatch(/Tests +2 passed \| 2 todo/)
+  })
+
   test('beside a Workers-pool vitest config, init writes a separate Node config and an npm script', async () => {
     const dir = copyProject(
       { src: 'scenarios/fixtures/stateless-mcp/src', 'wrangler.jsonc': 'scenarios/fixtures/stateless-mcp/wrangler.jsonc' },

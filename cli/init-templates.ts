@@ -1,4 +1,5 @@
 /** The files `mcp-harness init` writes, as functions of what it detected in the Worker project. */
+import { UPSTREAM_FACTORIES } from '../emulator/config-file.ts'
 
 /** What `init` found in a Worker project. */
 export interface Detected {
@@ -36,12 +37,15 @@ export function harnessConfigTemplate(detected: Detected): string {
     "  // envFile: '.env.test',",
   ]
   if (detected.auth.kind === 'oauth') {
-    const provider = detected.auth.upstream
+    // Only a provider the harness can mock goes into the config (it is validated when read).
+    const provider = detected.auth.upstream && detected.auth.upstream in UPSTREAM_FACTORIES ? detected.auth.upstream : undefined
     lines.push(
       provider
         ? `  // The Worker signs users in with ${provider}: the harness answers ${provider}'s endpoints itself (no network).`
-        : '  // The Worker uses OAuthProvider; name its upstream (github, google, oidc) to mock it:',
-      provider ? `  upstream: { providers: [{ provider: '${provider}', users: [{ id: 1, login: 'alice', email: 'alice@example.com' }] }] },` : "  // upstream: { providers: ['github'] },",
+        : `  // The Worker uses OAuthProvider${detected.auth.upstream ? ` with ${detected.auth.upstream}, which has no mock yet` : ''}; name an upstream to mock (${Object.keys(UPSTREAM_FACTORIES).join(', ')}):`,
+      provider
+        ? `  upstream: { providers: [{ provider: '${provider}'${provider === 'oidc' ? ", issuer: 'https://your-issuer.example'" : ''}, users: [{ id: 1, login: 'alice', email: 'alice@example.com' }] }] },`
+        : "  // upstream: { providers: ['github'] },",
       "  // The mock's OAuth app is client id 'test-client-id', secret 'test-client-secret': give the Worker the same,",
       "  // e.g. secrets: { GITHUB_CLIENT_ID: 'test-client-id', GITHUB_CLIENT_SECRET: 'test-client-secret' }.",
     )
