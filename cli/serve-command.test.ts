@@ -218,10 +218,14 @@ describe('serve with a harness config', () => {
 describe.runIf(process.platform === 'linux')('npm start', () => {
   // npm forwards SIGTERM to the `sh -c` running the script; sh dies without passing it on, so the
   // CLI sees its parent go and stops by itself (measured: without that, workerd stayed behind).
-  test('SIGTERM to the npm process stops workerd as well: nothing is orphaned', async () => {
-    const run = start('npm', ['start', '--silent', '--', '--port', '0', '--json'], ROOT, true)
+  test('SIGTERM to the npm process stops workerd as well: nothing is orphaned (and the endpoint probes left no session behind)', async () => {
+    const run = start('npm', ['start', '--silent', '--', '--port', '0', '--json', '--control'], ROOT, true)
     try {
-      await readyLine(run)
+      const ready = (await readyLine(run)) as { mcp: string; sse: string; health: string; control: { url: string; token: string } }
+      expect(ready).toMatchObject({ mcp: expect.stringMatching(/\/mcp$/), sse: expect.stringMatching(/\/sse$/), health: expect.stringMatching(/\/health$/) })
+      expect(ready).not.toHaveProperty('stateless')
+      const sessions = await (await fetch(new URL('sessions', ready.control.url), { headers: { authorization: `Bearer ${ready.control.token}` } })).json()
+      expect(sessions).toEqual({ sessions: [] })
       const below = descendants(run.child.pid!)
       const workerd = below.filter((p) => p.name === 'workerd')
       expect(workerd.length).toBeGreaterThan(0)

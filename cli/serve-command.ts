@@ -38,8 +38,8 @@ const INITIALIZE = {
 
 /**
  * Probes the Worker for its MCP endpoints: the paths its /health announces (the reference server
- * does), else /mcp and /sse. Probes go to the runtime directly, not through the front door, so the
- * transcript a user reads holds their own traffic only; a session the probe opens is deleted.
+ * does), else /mcp and /sse. Probes go to the runtime directly, not through the front door, and
+ * open no session on McpAgent servers, so the transcript and sessions a user reads are their own.
  */
 export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
   const base = emulator.url
@@ -64,24 +64,36 @@ export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
       // Not JSON: a health page of its own kind.
     }
   } else await health?.body?.cancel()
-  const mcp = await send(paths.mcp, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify(INITIALIZE),
-  })
+  // Probes must not open sessions: a user's transcript, sessions() and evict() would see them.
+  // 1. /mcp: a `ping` without a session id. A stateful server refuses it (McpAgent: 400 "Mcp-Session-Id
+  //    header is required") without creating anything; a 2xx means no session is needed, and an
+  //    `initialize` then confirms it: answered without `mcp-session-id` = stateless.
+  const json = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+  const mcp = await send(paths.mcp, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
+  await mcp?.body?.cancel()
   // 401/403 still means "an MCP endpoint behind auth"; 404/405 means there is none.
   if (mcp && mcp.status !== 404 && mcp.status !== 405 && mcp.status < 500) {
     urls.mcp = at(paths.mcp)
-    const session = mcp.headers.get('mcp-session-id')
-    if (mcp.ok && !session) urls.stateless = true
-    await mcp.body?.cancel()
-    if (session) await (await send(paths.mcp, { method: 'DELETE', headers: { 'mcp-session-id': session } }))?.body?.cancel()
-  } else await mcp?.body?.cancel()
-  const sse = await send(paths.sse, { method: 'GET', headers: { accept: 'text/event-stream' } })
-  const isStream = (sse?.headers.get('content-type') ?? '').includes('text/event-stream')
-  if (sse && ((sse.ok && isStream) || sse.status === 401 || sse.status === 403)) urls.sse = at(paths.sse)
-  // An SSE stream stays open: cancelling it closes the connection (McpAgent then drops that session).
-  await sse?.body?.cancel().catch(() => {})
+    if (mcp.ok) {
+      const initialize = await send(paths.mcp, { method: 'POST', headers: json, body: JSON.stringify(INITIALIZE) })
+      await initialize?.body?.cancel()
+      const session = initialize?.headers.get('mcp-session-id')
+      if (initialize?.ok && !session) urls.stateless = true
+      if (session) await (await send(paths.mcp, { method: 'DELETE', headers: { 'mcp-session-id': session } }))?.body?.cancel()
+    }
+  }
+  // 2. SSE: a POST to its message path without a sessionId (McpAgent: 400 "Missing sessionId", no
+  //    session made); only when that path is unknown, a GET of the stream itself (which, on other
+  //    servers, may open a session).
+  const message = await send(`${paths.sse.replace(/\/$/, '')}/message`, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
+  await message?.body?.cancel()
+  if (message && (message.status === 400 || message.status === 401 || message.status === 403)) urls.sse = at(paths.sse)
+  else {
+    const sse = await send(paths.sse, { method: 'GET', headers: { accept: 'text/event-stream' } })
+    const isStream = (sse?.headers.get('content-type') ?? '').includes('text/event-stream')
+    if (sse && ((sse.ok && isStream) || sse.status === 401 || sse.status === 403)) urls.sse = at(paths.sse)
+    await sse?.body?.cancel().catch(() => {})
+  }
   // One key order for every Worker: url, mcp, stateless, sse, health.
   const ordered: ServeUrls = { url: urls.url }
   for (const key of ['mcp', 'stateless', 'sse', 'health'] as const) if (urls[key] !== undefined) Object.assign(ordered, { [key]: urls[key] })
