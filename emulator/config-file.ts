@@ -432,7 +432,7 @@ export function printableConfig(resolution: HarnessResolution, extra: { devVars?
   const upstream = options.upstream
   return {
     harnessConfig: resolution.file ? displayPath(resolution.file) : null,
-    config: typeof options.config === 'string' ? displayPath(path.resolve(options.config)) : options.config,
+    config: typeof options.config === 'string' ? path.relative(process.cwd(), path.resolve(options.config)) || '.' : options.config,
     ...(options.environment ? { environment: options.environment } : {}),
     host: options.host,
     port: options.port,
