@@ -187,7 +187,8 @@ describe('mcp-harness serve', () => {
     try {
       await waitFor(() => (run.stdout().includes('\n') ? true : undefined), 60_000, 'the ready line')
       expect(run.stdout().trim().split('\n')).toHaveLength(1)
-      expect(JSON.parse(run.stdout())).toMatchObject({ mcp: expect.stringMatching(/\/mcp$/) })
+      // Not an MCP server and no /health: only the URL is listed (endpoints are listed when they answer).
+      expect(Object.keys(JSON.parse(run.stdout()))).toEqual(['url'])
       expect(run.stderr()).toContain('.dev.vars')
       run.child.kill('SIGTERM')
       expect(await run.exited).toBe(0)
@@ -205,6 +206,8 @@ describe('mcp-harness serve', () => {
       const run = runCli(['serve', '--config', 'server', '--port', String(port)])
       expect(await run.exited).toBe(1)
       expect(run.stderr()).toContain(`ERR_PORT_IN_USE: Failed to listen on 127.0.0.1:${port}`)
+      expect(run.stderr()).toContain('Pass --port 0 to take a free one')
+      expect(run.stderr()).not.toMatch(/\n\s+at /)
     } finally {
       blocker.close()
     }

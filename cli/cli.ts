@@ -2,151 +2,22 @@ import { realpathSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { Emulator } from '../emulator/emulator.ts'
-import { startControlPlane } from '../emulator/control/server.ts'
 import { RECORDINGS_COMMANDS } from './recordings-commands.ts'
-import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { parityCommand } from './parity-command.ts'
+import { serveCommand } from './serve-command.ts'
+import { initCommand } from './init-command.ts'
 import { isHarnessError } from '../core/errors.ts'
-import { parsePort, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
+import { describeNetworkError, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
 
-const HOSTS = ['127.0.0.1', 'localhost', '::1'] as const
-
-/** The URLs a served Worker is reached at; `--json` prints exactly these (later issues add fields). */
-export interface ServeUrls {
-  url: string
-  mcp: string
-  sse: string
-  health: string
-}
-
-/** Where the Worker serves MCP: the paths its /health announces (the reference server does), else /mcp and /sse. */
-async function discoverUrls(emulator: Emulator): Promise<ServeUrls> {
-  const paths = { mcp: '/mcp', sse: '/sse' }
-  try {
-    const response = await emulator.fetch('/health', { signal: AbortSignal.timeout(5_000) })
-    const body = (await response.json()) as { transports?: { mcp?: unknown; sse?: unknown } }
-    if (typeof body.transports?.mcp === 'string') paths.mcp = body.transports.mcp
-    if (typeof body.transports?.sse === 'string') paths.sse = body.transports.sse
-  } catch {
-    // Not every Worker has /health (KI-21): fall back to the usual paths.
-  }
-  const at = (p: string) => new URL(p, emulator.url).href
-  return { url: emulator.url.href, mcp: at(paths.mcp), sse: at(paths.sse), health: at('/health') }
-}
-
-/** The ready-to-paste client settings printed by `serve`. */
-export function clientSettings(name: string, urls: ServeUrls): string {
-  const claude = { mcpServers: { [name]: { command: 'npx', args: ['mcp-remote', urls.mcp] } } }
-  return [
-    `Streamable HTTP  ${urls.mcp}`,
-    `SSE (legacy)     ${urls.sse}`,
-    `Health           ${urls.health}`,
-    '',
-    'MCP Inspector (web UI):',
-    `  npx @modelcontextprotocol/inspector --transport http --server-url ${urls.mcp}`,
-    `  npx @modelcontextprotocol/inspector --transport sse --server-url ${urls.sse}`,
-    'MCP Inspector (CLI, one call):',
-    `  npx @modelcontextprotocol/inspector --cli ${urls.mcp} --method tools/list`,
-    'mcp-remote (the stdio bridge Claude Desktop uses):',
-    `  npx mcp-remote ${urls.mcp}`,
-    'Claude Desktop (claude_desktop_config.json):',
-    ...JSON.stringify(claude, null, 2)
-      .split('\n')
-      .map((line) => `  ${line}`),
-  ].join('\n')
-}
-
-/** Runs until SIGINT/SIGTERM, then disposes the emulator (workerd included) and resolves. */
-function untilSignal(emulator: Emulator, stderr: NodeJS.WritableStream): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // A second Ctrl-C means "now": leave without waiting for a clean stop.
-        stderr.write(`Received ${signal} again: exiting without waiting.\n`)
-        process.exit(130)
-      }
-      stopping = true
-      stderr.write(`Received ${signal}: stopping the emulator...\n`)
-      emulator.dispose().then(
-        () => {
-          process.off('SIGINT', onSignal)
-          process.off('SIGTERM', onSignal)
-          stderr.write('Stopped.\n')
-          resolve(0)
-        },
-        (error: unknown) => {
-          stderr.write(`Failed to stop cleanly: ${(error as Error).message}\n`)
-          resolve(1)
-        },
-      )
-    }
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      // Miniflare's own exit hook kills workerd and exits 130/143 on these signals, skipping the
-      // emulator's clean stop (plugins, front door, temporary storage). The CLI owns the process,
-      // so it takes the signals over; Miniflare's 'exit' hook stays as a last-resort safety net.
-      for (const listener of process.listeners(signal)) process.off(signal, listener)
-      process.on(signal, onSignal)
-    }
-  })
-}
-
-const serve: CliCommand = {
-  summary: 'Start the emulator for a Worker and print its URLs and client settings',
-  usage: '[--config path] [--port n] [--host 127.0.0.1] [--env name] [--persist dir] [--json]',
-  options: {
-    config: { type: 'string', short: 'c', value: 'path', description: 'wrangler.jsonc / .json / .toml, or the folder holding one', default: '.' },
-    port: { type: 'string', short: 'p', value: 'n', description: 'port of the front door; 0 takes a free one', default: '8788' },
-    host: { type: 'string', value: 'host', description: `loopback address to bind: ${HOSTS.join(', ')}`, default: '127.0.0.1' },
-    env: { type: 'string', short: 'e', value: 'name', description: 'wrangler environment (--env)' },
-    persist: { type: 'string', value: 'dir', description: 'keep Durable Object / KV storage in this folder (default: a temporary one, removed on exit)' },
-    json: { type: 'boolean', description: 'print exactly one JSON line {"url","mcp","sse","health"} on stdout when ready' },
-    control: { type: 'boolean', description: 'also serve the control plane (evict, crash, faults, transcript; emulator/control/openapi.json) on a loopback port with a random token; --json adds "control": {"url","token"}' },
-    'control-port': { type: 'string', value: 'n', description: 'port of the control plane; 0 takes a free one', default: '0' },
-  },
-  details: 'Build progress goes to stderr. Stops cleanly (workerd included) on SIGINT or SIGTERM.',
-  async run({ values, stdout, stderr }) {
-    const port = parsePort(String(values.port))
-    const host = String(values.host)
-    if (!(HOSTS as readonly string[]).includes(host)) throw new UsageError(`Invalid --host "${host}": expected one of ${HOSTS.join(', ')} (the harness listens on loopback only).`)
-    // wrangler prints notes ("Using secrets defined in .dev.vars") with console.log; stdout is
-    // reserved for the ready output (one JSON line with --json), so they go to stderr.
-    console.log = console.info = (...args: unknown[]) => console.error(...args)
-    // Loaded here so that --help and argument errors answer without loading Miniflare.
-    const { createEmulator } = await import('../emulator/emulator.ts')
-    const emulator = await createEmulator({
-      config: String(values.config),
-      port,
-      host: host as (typeof HOSTS)[number],
-      environment: values.env as string | undefined,
-      persistDir: values.persist as string | undefined,
-      // With --json, stdout carries the one ready line only: Worker output stays in the transcript.
-      workerLog: values.json ? 'transcript' : 'inherit',
-      onProgress: (message) => stderr.write(`${message}\n`),
-    })
-    const stopped = untilSignal(emulator, stderr)
-    const urls = await discoverUrls(emulator)
-    // Off unless asked: the control plane can evict, crash and write cassette files.
-    const control = values.control ? await startControlPlane(emulator, { host: host as (typeof HOSTS)[number], port: parsePort(String(values['control-port'])) }, { saveCassette: saveEmulatorCassette }) : undefined
-    if (control) void stopped.finally(() => control.close())
-    if (values.json) {
-      stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token } } : urls)}\n`)
-    } else {
-      const configPath = path.relative(process.cwd(), emulator.worker.configPath) || emulator.worker.configPath
-      stdout.write(`\nmcp-harness: serving ${emulator.worker.name} (${configPath}) at ${urls.url}\n\n${clientSettings(emulator.worker.name, urls)}\n\n${control ? `Control plane: ${control.url.href} (its bearer token is printed with --json only)\n\n` : ''}Press Ctrl-C to stop.\n`)
-    }
-    return stopped
-  },
-}
+export { clientSettings, probeEndpoints, type ServeUrls } from './serve-command.ts'
 
 /**
  * The CLI's commands, by name. To add one (`record`, `replay`, `mock`, ...), add an entry here; to
  * add an option to `serve` (e.g. `--control`), add it to `serve.options` and read it in `run`.
  * `--help` output is generated from this table.
  */
-export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand }
+export const COMMANDS: Record<string, CliCommand> = { serve: serveCommand, init: initCommand, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand }
 
 function formatOptions(options: Record<string, CliOption>): string {
   const rows = Object.entries({ ...options, help: { type: 'boolean', short: 'h', description: 'show this help' } as CliOption }).map(([name, option]) => {
@@ -220,6 +91,11 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     }
     if (isHarnessError(error)) {
       stderr.write(`${error.message}\n`)
+      return 1
+    }
+    const network = describeNetworkError(error)
+    if (network) {
+      stderr.write(`mcp-harness: ${network}\n`)
       return 1
     }
     throw error

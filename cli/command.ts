@@ -46,3 +46,41 @@ export function parsePort(value: string): number {
   return Number(value)
 }
 
+
+/** Parses a base URL flag (`--target`, `--url`) strictly: an absolute http(s) URL, else a usage error. */
+export function parseBaseUrl(value: string, flag: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : undefined
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`Invalid ${flag} "${value}": expected an http(s) base URL such as http://127.0.0.1:8787.`)
+  return url
+}
+
+/** Network failures worth one line instead of a stack: what failed to connect, and where. */
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: is the server running, on that port?',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'the host name does not resolve',
+  EHOSTUNREACH: 'the host is unreachable',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection closed unexpectedly',
+}
+
+/**
+ * One line for an error that is a refused (or otherwise failed) connection, found anywhere in the
+ * cause chain (`fetch failed` hides it in `cause`), else undefined.
+ * @example describeNetworkError(error) // 'Failed to connect to 127.0.0.1:1: connection refused: is the server running, on that port? (ECONNREFUSED)'
+ */
+export function describeNetworkError(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 6; current = (current as { cause?: unknown }).cause, depth++) {
+    const found = current as { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown; errors?: unknown[] }
+    const code = typeof found.code === 'string' ? found.code : undefined
+    if (code && NETWORK_CODES[code]) {
+      const where = found.address ? `${String(found.address)}${found.port ? `:${String(found.port)}` : ''}` : found.hostname ? String(found.hostname) : 'the server'
+      return `Failed to connect to ${where}: ${NETWORK_CODES[code]} (${code})`
+    }
+    if ((current as Error).message === 'bad port') return 'Failed to connect: fetch refuses that port (a "bad port" of the Fetch standard, e.g. 1, 25, 6000); use another port'
+    // Happy Eyeballs reports one error per address tried.
+    if (Array.isArray(found.errors) && found.errors.length) return describeNetworkError(found.errors[0])
+  }
+  return undefined
+}

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { CliCommand, CliContext } from './command.ts'
+import { describeNetworkError, parseBaseUrl, UsageError, type CliCommand, type CliContext } from './command.ts'
 import { createEmulator } from '../emulator/emulator.ts'
 import { HarnessError } from '../core/errors.ts'
 import { createRecordingProxy } from '../recordings/capture/proxy.ts'
@@ -18,12 +18,24 @@ function parseListen(value: string | undefined): { host: string; port: number } 
   if (!value) return { host: '127.0.0.1', port: 0 }
   const [host, port] = value.includes(':') ? value.split(':') : ['127.0.0.1', value]
   // Bind loopback only: a recording proxy sees credentials in flight.
-  if (host !== '127.0.0.1' && host !== 'localhost') throw new HarnessError('ERR_OPTIONS', `Invalid option "--listen": expected 127.0.0.1:PORT, received "${value}" (the proxy binds loopback only).`)
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new UsageError(`Invalid --listen "${value}": expected 127.0.0.1:PORT (the proxy binds loopback only).`)
+  if (!/^\d{1,5}$/.test(port ?? '') || Number(port) > 65535) throw new UsageError(`Invalid --listen "${value}": expected 127.0.0.1:PORT with PORT from 0 to 65535.`)
   return { host: '127.0.0.1', port: Number(port) }
 }
 
 const list = (value: unknown) => (typeof value === 'string' && value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [])
 const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
+
+/** A target nothing listens on is one line (ERR_TARGET), not a mismatch report of every message. */
+async function assertReachable(target: string): Promise<void> {
+  try {
+    const response = await fetch(target, { method: 'HEAD', signal: AbortSignal.timeout(10_000) })
+    await response.body?.cancel()
+  } catch (error) {
+    const network = describeNetworkError(error)
+    if (network) throw new HarnessError('ERR_TARGET', `Failed to replay against ${target}: ${network.replace(/^Failed to connect( to)?/, 'cannot connect$1')}.`)
+  }
+}
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -51,7 +63,8 @@ export const recordCommand: CliCommand = {
   async run({ values, stdout }: CliContext) {
     const target = str(values.target)
     const out = str(values.out)
-    if (!target || !out) throw new HarnessError('ERR_OPTIONS', 'Invalid options: "--target" and "--out" are required, e.g. mcp-harness record --target http://127.0.0.1:8788 --out recordings/cassettes/my-client/session.json')
+    if (!target || !out) throw new UsageError('"--target" and "--out" are required, e.g. mcp-harness record --target http://127.0.0.1:8788 --out recordings/cassettes/my-client/session.json')
+    parseBaseUrl(target, '--target')
     const meta = CassetteMetaSchema.parse({
       client: str(values.client) ?? 'unknown',
       scenario: str(values.scenario) ?? path.basename(out, '.json'),
@@ -91,9 +104,11 @@ export const replayCommand: CliCommand = {
   details: 'Exit code 0 when every answer matches, 1 on a mismatch (the report names the cassette, the message, the closest recorded one, the failed matcher and the re-record command).',
   async run({ values, positionals, stdout, stderr }: CliContext) {
     const file = positionals[0]
-    if (!file) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a cassette path is required, e.g. mcp-harness replay recordings/cassettes/sdk/streamable-http.json')
+    if (!file) throw new UsageError('a cassette path is required, e.g. mcp-harness replay recordings/cassettes/sdk/streamable-http.json')
     const targetUrl = str(values.target)
-    if (targetUrl && str(values.config)) throw new HarnessError('ERR_OPTIONS', 'Invalid options: pass "--target" or "--config", not both.')
+    if (targetUrl && str(values.config)) throw new UsageError('Pass "--target" or "--config", not both.')
+    if (targetUrl) parseBaseUrl(targetUrl, '--target')
+    if (targetUrl) await assertReachable(targetUrl)
     const emulator = targetUrl ? undefined : await createEmulator({ config: str(values.config) ?? DEFAULT_CONFIG, workerLog: 'silent' })
     try {
       const result = await replay(file, {
@@ -123,7 +138,7 @@ export const mockCommand: CliCommand = {
   details: 'Runs until Ctrl-C; exits 1 if a request was not in the cassette (each such request got an ERR_REPLAY_MISS answer naming the closest recorded one).',
   async run({ values, positionals, stdout, stderr }: CliContext) {
     const file = positionals[0]
-    if (!file) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a cassette path is required, e.g. mcp-harness mock recordings/cassettes/sdk/streamable-http.json')
+    if (!file) throw new UsageError('a cassette path is required, e.g. mcp-harness mock recordings/cassettes/sdk/streamable-http.json')
     const mock = await createMockServer(file, { ...parseListen(str(values.listen)), realtime: values.realtime === true })
     stdout.write(`Serving ${file} at ${mock.url.href} (Ctrl-C to stop).\n`)
     await waitForSignal()

@@ -8,6 +8,7 @@ import { HarnessError } from '../core/errors.ts'
 import { FrontServer, type FrontMiddleware } from './internal/front.ts'
 import { loadRuntime, type MiniflareModule } from './internal/runtime.ts'
 import { buildWorker, readWorkerConfig, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
+import { withHarnessConfig } from './config-file.ts'
 import { parseEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions } from './options.ts'
 import { PLUGINS } from './plugins/index.ts'
 import { hopTapFor, type SessionInfo } from './plugins/hop.ts'
@@ -71,7 +72,8 @@ const UNCAUGHT_MARKER = '[mcp-harness:uncaught] '
  * const res = await emulator.fetch('/health')
  * await emulator.dispose()
  */
-export async function createEmulator(input: EmulatorOptions): Promise<Emulator> {
+export async function createEmulator(input: EmulatorOptions = {}): Promise<Emulator> {
+  input = await withHarnessConfig(input)
   const options = parseEmulatorOptions(input)
   const progress = options.onProgress ?? (() => {})
   const configPath = typeof options.config === 'string' ? options.config : await writeInlineConfig(options.config)

@@ -11,7 +11,9 @@ export type { Emulator } from './emulator.ts'
 export type { EmulatorOptions } from './options.ts'
 export type { WorkerConfig, DurableObjectBinding, BuildResult } from './internal/wrangler.ts'
 
-/* Harness config (mcp-harness.config.ts): defineConfig and HarnessConfig go here. */
+/* Harness config (mcp-harness.config.ts) */
+export { defineConfig } from './config-file.ts'
+export type { HarnessConfig } from './config-file.ts'
 
 /* Upstream mocks (OAuth providers) */
 export { upstream } from './plugins/upstream/index.ts'

@@ -18,8 +18,17 @@ export const InlineWorkerConfigSchema = z
   .passthrough()
 
 export const EmulatorOptionsSchema = z.object({
-  /** Path of a wrangler config (or the folder holding one), or the config inline. */
-  config: z.union([z.string().min(1), InlineWorkerConfigSchema]),
+  /**
+   * Path of a wrangler config (or the folder holding one), or the config inline. When omitted, the
+   * harness config (`mcp-harness.config.ts` in the current folder) names it, else the current folder.
+   */
+  config: z.union([z.string().min(1), InlineWorkerConfigSchema]).default('.'),
+  /** A harness config file to read (see emulator/config-file.ts); read by default only when `config` is omitted. `false` reads none. */
+  harnessConfig: z.union([z.string().min(1), z.literal(false)]).optional(),
+  /** A dotenv file whose entries become bindings after `.dev.vars` (folded into `vars` before the emulator starts). */
+  envFile: z.string().min(1).optional(),
+  /** Secret bindings on top of `.dev.vars`, like `vars` but never shown (folded into `vars` before the emulator starts). */
+  secrets: z.record(z.string(), z.string()).optional(),
   /** The wrangler environment (`--env`). */
   environment: z.string().optional(),
   /** Loopback only: nothing the harness starts listens beyond this machine. */

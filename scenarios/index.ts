@@ -27,4 +27,5 @@ export { signIn, discover, registerClient, pkce, authorizationUrl, exchangeCode,
 export type { SignIn, SignInOptions, Discovery, AuthServerMetadata, ResourceMetadata, RegisteredClient, TokenSet } from './helpers/oauth-flow.ts'
 export { HeadlessOAuthProvider } from './helpers/oauth-sdk-provider.ts'
 
-/* Parity: the same scenarios on several targets (re-exported from ./parity/index.ts once it lands) */
+/* Parity: the same scenarios on several targets, compared */
+export * from './parity/index.ts'

@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { HarnessError } from '../../core/errors.ts'
+import { describeWranglerError } from './wrangler-errors.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -88,7 +89,7 @@ export async function readWorkerConfig(configPath: string, environment?: string)
   } catch (error) {
     throw new HarnessError(
       'ERR_CONFIG',
-      `Failed to read wrangler config "${file}": ${(error as Error).message}. Fix the file; \`npx wrangler deploy --dry-run --config ${path.relative(process.cwd(), file)}\` shows the same check.`,
+      `Failed to read wrangler config "${file}": ${describeWranglerError(error)}. Fix the file; \`npx wrangler deploy --dry-run --config ${path.relative(process.cwd(), file)}\` shows the same check.`,
       { cause: error },
     )
   }
