@@ -113,21 +113,45 @@ export const replayCommand: CliCommand = {
 /** `mcp-harness mock <cassette> [--listen 127.0.0.1:PORT]`: serves the server side of a cassette. */
 export const mockCommand: CliCommand = {
   summary: 'Serve the server side of a cassette so a client can be tested against it',
-  usage: '<cassette> [--listen 127.0.0.1:PORT] [--realtime]',
+  usage: '<cassette> [--listen 127.0.0.1:PORT] [--order any|strict] [--speed 0|1|2] [--ignore paths] [--strict]',
   positionals: true,
   options: {
     listen: { type: 'string', value: 'host:port', description: 'where to listen (loopback only; default: a free port)' },
-    realtime: { type: 'boolean', description: 'keep the recorded gaps between SSE events' },
+    order: { type: 'string', value: 'any|strict', description: 'any: a request matches any unused recorded one; strict: JSON-RPC requests must come in recorded order', default: 'any' },
+    speed: { type: 'string', value: 'n', description: 'recorded timing: 0 as fast as possible, 1 as recorded, 2 twice as fast', default: '0' },
+    ignore: { type: 'string', value: 'paths', description: 'request paths left out of matching, comma-separated (params.arguments.seed, tools/call:params.arguments.now)' },
+    strict: { type: 'boolean', description: 'stop with exit code 1 at the first request the cassette cannot answer' },
   },
-  details: 'Runs until Ctrl-C; exits 1 if a request was not in the cassette (each such request got an ERR_REPLAY_MISS answer naming the closest recorded one).',
+  details: [
+    'How requests are matched: a request is answered only if its HTTP method, path, JSON-RPC method and',
+    'params equal a recorded request of the same client session, after normalization (JSON-RPC ids,',
+    'session ids, progress tokens in params._meta, clientInfo of initialize and ISO timestamps never count).',
+    'Each client session gets its own playback of a recorded session, so any number of clients can run.',
+    'A request that matches nothing gets an ERR_REPLAY_MISS answer at once (a JSON-RPC error, or HTTP 404),',
+    'naming the nearest recorded request and the field that differs; it is printed on stderr immediately.',
+    'Exit code: 0 after Ctrl-C with no miss, 1 if any request missed (at once with --strict).',
+  ].join('\n'),
   async run({ values, positionals, stdout, stderr }: CliContext) {
     const file = positionals[0]
     if (!file) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a cassette path is required, e.g. mcp-harness mock recordings/cassettes/sdk/streamable-http.json')
-    const mock = await createMockServer(file, { ...parseListen(str(values.listen)), realtime: values.realtime === true })
+    const order = str(values.order) ?? 'any'
+    if (order !== 'any' && order !== 'strict') throw new HarnessError('ERR_OPTIONS', `Invalid option "--order": expected any or strict, received "${order}".`)
+    const speed = Number(str(values.speed) ?? '0')
+    let firstMiss: (() => void) | undefined
+    const missed = new Promise<void>((resolve) => (firstMiss = resolve))
+    const mock = await createMockServer(file, {
+      ...parseListen(str(values.listen)),
+      speed,
+      match: { order, ignore: list(values.ignore) },
+      onMiss: (error) => {
+        stderr.write(`${error.message}\n`)
+        firstMiss?.()
+      },
+    })
     stdout.write(`Serving ${file} at ${mock.url.href} (Ctrl-C to stop).\n`)
-    await waitForSignal()
+    await Promise.race([waitForSignal(), ...(values.strict ? [missed] : [])])
     await mock.close()
-    for (const error of mock.errors) stderr.write(`${error.message}\n`)
+    if (values.strict && mock.errors.length) stderr.write('Stopped at the first miss (--strict).\n')
     return mock.errors.length ? 1 : 0
   },
 }

@@ -124,7 +124,7 @@ describe('mock serves the server side of a cassette', () => {
       await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', mock.url)))
       await client.listTools()
       await expect(client.listTools()).rejects.toThrow(/ERR_REPLAY_MISS/)
-      expect(mock.errors[0]!.message).toContain('Closest: #4 tools/list (id 1): it was already served (the client sent more than was recorded)')
+      expect(mock.errors[0]!.message).toContain('Nearest: #4 tools/list (id 1): it was already served (the client sent more than was recorded)')
       await client.close()
     } finally {
       await mock.close()
