@@ -4,6 +4,7 @@ import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import { Matcher, show, type Difference, type Matchers } from './match/compare.ts'
+import { rerecordCommand } from './rerecord.ts'
 
 /** A replay target that can also perform the cassette's platform events (e.g. an emulator evicting a Durable Object). */
 export interface ReplayTarget {
@@ -52,6 +53,14 @@ export interface ReplayMismatch {
 export interface ReplayResult {
   ok: boolean
   source: string
+  /** How many recorded answers differ (an answer = one body, or one SSE event, or a status). */
+  differing: number
+  /** The first difference, in recorded order: what the report leads with. */
+  first?: ReplayMismatch
+  /** Set when the target could not be reached at all: `could not connect to http://…: connection refused`. */
+  connectionError?: string
+  /** The command that re-records the cassette file that was replayed. */
+  rerecord: string
   /** JSON-RPC messages sent plus received. */
   messages: number
   durationMs: number
@@ -70,6 +79,26 @@ interface LiveExchange {
   abort: AbortController
   done: Promise<void>
   error?: string
+  /** `could not connect to …` when the connection itself failed. */
+  connectError?: string
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+}
+
+/** `could not connect to http://127.0.0.1:9/: connection refused` for a fetch that never reached the server. */
+function connectFailure(error: unknown, url: URL): string | undefined {
+  const cause = (error as { cause?: unknown })?.cause as { code?: string; errors?: { code?: string }[] } | undefined
+  const code = cause?.code ?? cause?.errors?.[0]?.code
+  if (!code || !CONNECT_ERRORS[code]) return undefined
+  return `could not connect to ${url.origin}/: ${CONNECT_ERRORS[code]}`
 }
 
 type Step =
@@ -242,7 +271,10 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         x.endReason = 'complete'
       } catch (error) {
         x.endReason = x.abort.signal.aborted ? 'client-aborted' : `error: ${(error as Error).message}`
-        if (!x.abort.signal.aborted) x.error = (error as Error).message
+        if (!x.abort.signal.aborted) {
+          x.error = (error as Error).message
+          x.connectError = connectFailure(error, url)
+        }
       } finally {
         x.ended = true
         notify()
@@ -306,7 +338,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     const request = describeRequest(interaction)
     if (!recorded || !x) continue
     if (x.status === undefined) {
-      const received = x.error ?? `no answer within ${waitMs} ms`
+      const received = x.connectError ?? x.error ?? `no answer within ${waitMs} ms`
       mismatches.push({ interaction: interaction.id, request, where: 'connection', difference: { path: '(response)', matcher: 'answered', expected: recorded.status, received } })
       continue
     }
@@ -331,17 +363,30 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         continue
       }
       const differences = matcher.compare(want.value, got, bindings)
-      if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]!, closest: closest(got, `${interaction.id}/${want.where}`) })
+      if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]! })
     }
   }
+  // The first difference first: recorded order of the interactions, then position in the answer.
+  const position = (m: ReplayMismatch) => {
+    const n = /(\d+)/.exec(m.where)?.[1]
+    return m.where === 'status' ? -1 : m.where.startsWith('header') ? -0.5 : n ? Number(n) : 0
+  }
+  mismatches.sort((a, b) => a.interaction - b.interaction || position(a) - position(b))
+  const connectionError = [...live.values()].find((x) => x.connectError)?.connectError
+  const rerecord = options.rerecord ?? rerecordCommand(cassette.meta.rerecord, source, typeof options.target === 'string' || options.target instanceof URL ? String(options.target) : String(target.url))
   const result: ReplayResult = {
     ok: mismatches.length === 0,
     source,
+    differing: new Set(mismatches.map((m) => `${m.interaction}/${m.where}`)).size,
+    ...(mismatches[0] ? { first: mismatches[0] } : {}),
+    ...(connectionError ? { connectionError } : {}),
+    rerecord,
     messages,
     durationMs: Math.round(performance.now() - started),
     mismatches,
-    report: mismatches.length ? formatReport(source, cassette, mismatches, options.rerecord ?? cassette.meta.rerecord) : '',
+    report: '',
   }
+  result.report = mismatches.length ? formatReport(result, cassette) : ''
   if (!result.ok && options.throwOnMismatch !== false) throw new HarnessError('ERR_REPLAY_MISMATCH', result.report)
   return result
 }
@@ -352,20 +397,27 @@ function cloneBindings(bindings: Bindings): Bindings {
   return copy
 }
 
-/** The mismatch report (STYLE.md #6): cassette, message, closest recorded message, failed matcher, re-record command. */
-export function formatReport(source: string, cassette: Cassette, mismatches: ReplayMismatch[], rerecord?: string): string {
+/**
+ * The mismatch report: the first difference first (its path, recorded vs received), how many answers
+ * differ, the others, the nearest recorded message only for a message the recording does not have,
+ * and the command that re-records the file that was replayed. A target that cannot be reached is one line.
+ */
+export function formatReport(result: Pick<ReplayResult, 'source' | 'mismatches' | 'differing' | 'rerecord' | 'connectionError'>, cassette: Cassette): string {
+  const { source, mismatches } = result
+  if (result.connectionError) return `Failed to replay ${source}: ${result.connectionError}. Start the server, or pass the right --target.`
   const lines: string[] = []
   const first = mismatches[0]!
-  lines.push(`Failed to replay ${first.request} from ${source} (mode: replay): ${mismatches.length} answer${mismatches.length === 1 ? '' : 's'} differ from the recording.`)
+  const count = `${result.differing} answer${result.differing === 1 ? ' differs' : 's differ'}`
+  lines.push(`Failed to replay ${source} (mode: replay): ${count} from the recording. First: ${first.difference.path} in the answer to #${first.interaction} ${first.request}, ${first.where} (recorded ${show(first.difference.expected)} ≠ received ${show(first.difference.received)}).`)
   for (const m of mismatches.slice(0, 10)) {
     const interaction = cassette.interactions.find((i) => i.id === m.interaction)
-    lines.push(`  #${m.interaction} ${interaction?.request.method} ${interaction?.request.path} ${m.request}, ${m.where}: failed matcher ${m.difference.matcher} at ${m.difference.path} (recorded ${show(m.difference.expected)} ≠ received ${show(m.difference.received)})`)
+    lines.push(`  #${m.interaction} ${interaction?.request.method} ${interaction?.request.path} ${m.request}, ${m.where}: ${m.difference.path} (recorded ${show(m.difference.expected)} ≠ received ${show(m.difference.received)}; matcher ${m.difference.matcher})`)
     if (m.closest) {
       const d = m.closest.difference
-      lines.push(`    Closest recorded: #${m.closest.interaction} ${m.closest.where}${d ? `, failed matcher ${d.matcher} at ${d.path} (${show(d.expected)} ≠ ${show(d.received)})` : ', identical'}`)
+      lines.push(`    Nearest recorded message: #${m.closest.interaction} ${m.closest.where}${d ? `, differs at ${d.path} (${show(d.expected)} ≠ ${show(d.received)})` : ', identical'}`)
     }
   }
   if (mismatches.length > 10) lines.push(`  … and ${mismatches.length - 10} more`)
-  lines.push(`  Re-record: ${rerecord ?? `mcp-harness record --target <server> --out ${source}`}`)
+  lines.push(`  Re-record: ${result.rerecord}`)
   return lines.join('\n')
 }

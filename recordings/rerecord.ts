@@ -6,7 +6,7 @@ import path from 'node:path'
  * @example rerecordCommand('mcp-harness record --target http://127.0.0.1:8788 --out a.json', 'copy.json') // … --out copy.json
  */
 export function rerecordCommand(recorded: string | undefined, source: string, target?: string): string {
-  const generic = `mcp-harness record --target ${target ?? '<server>'} --out ${source}`
+  const generic = `mcp-harness record --target ${target ?? '<server>'} --out ${quote(source)}`
   if (!recorded) return generic
   const out = /(--out(?:\s+|=))("[^"]+"|'[^']+'|\S+)/.exec(recorded)
   if (out) {
