@@ -5,6 +5,7 @@ import { HarnessError } from '../core/errors.ts'
 import { createRecordingProxy } from '../recordings/capture/proxy.ts'
 import { buildCassette } from '../recordings/format/normalize.ts'
 import { CassetteMetaSchema } from '../recordings/format/schema.ts'
+import { detectTransport } from '../recordings/format/transport.ts'
 import { createMockServer } from '../recordings/mock.ts'
 import { saveCassette } from '../recordings/persist/fs.ts'
 import { redactHeaders, redactJsonPaths } from '../core/redact/index.ts'
@@ -41,7 +42,7 @@ export const recordCommand: CliCommand = {
     listen: { type: 'string', value: 'host:port', description: 'where the proxy listens (loopback only; default: a free port)' },
     client: { type: 'string', value: 'name', description: 'the client that drives the session, e.g. mcp-inspector-cli', default: 'unknown' },
     scenario: { type: 'string', value: 'name', description: 'scenario name (default: the file name)' },
-    transport: { type: 'string', value: 'kind', description: 'streamable-http | sse | mixed | other', default: 'other' },
+    transport: { type: 'string', value: 'kind', description: 'auto (detected from the traffic) | streamable-http | sse | websocket | mixed | other', default: 'auto' },
     'idle-ms': { type: 'string', value: 'ms', description: 'end the session after this long with nothing in flight', default: '2000' },
     'redact-headers': { type: 'string', value: 'names', description: 'extra headers to redact, comma-separated' },
     'redact-paths': { type: 'string', value: 'paths', description: 'extra JSON paths to redact, comma-separated ($.params.arguments.apiKey)' },
@@ -51,10 +52,11 @@ export const recordCommand: CliCommand = {
     const target = str(values.target)
     const out = str(values.out)
     if (!target || !out) throw new HarnessError('ERR_OPTIONS', 'Invalid options: "--target" and "--out" are required, e.g. mcp-harness record --target http://127.0.0.1:8788 --out recordings/cassettes/my-client/session.json')
+    const transport = str(values.transport) ?? 'auto'
     const meta = CassetteMetaSchema.parse({
       client: str(values.client) ?? 'unknown',
       scenario: str(values.scenario) ?? path.basename(out, '.json'),
-      transport: str(values.transport) ?? 'other',
+      transport: transport === 'auto' ? 'other' : transport,
       recordedWith: 'proxy',
       rerecord: `mcp-harness record --target ${target} --out ${out}`,
     })
@@ -68,6 +70,7 @@ export const recordCommand: CliCommand = {
     // After a DELETE, give the client a moment to close its other streams.
     if (reason === 'delete') await new Promise((resolve) => setTimeout(resolve, 300))
     const cassette = buildCassette(proxy.snapshot(), meta, { redactors })
+    if (transport === 'auto') cassette.meta.transport = detectTransport(cassette.interactions)
     await proxy.stop()
     await saveCassette(out, cassette)
     stdout.write(`Wrote ${out}: ${cassette.interactions.length} interactions (session ended: ${reason}).\n`)

@@ -126,10 +126,17 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
   const playbacks = new Map<string, Playback>()
   let sessionCount = 0
 
+  let origin = ''
+  /** Fresh values for a session's placeholders; event ids stay readable; `<origin>` is the mock's own. */
+  const freshBindings = () => {
+    const bindings = new Bindings((placeholder) => (placeholder.startsWith('<event-') ? placeholder.slice(1, -1) : randomBytes(16).toString('hex')))
+    bindings.values.set('<origin>', origin)
+    return bindings
+  }
+  let sharedBindings: Bindings | undefined
   const newPlayback = (template: SessionTemplate): Playback => ({
     template,
-    // Fresh values for the session's placeholders; event ids stay readable.
-    bindings: new Bindings((placeholder) => (placeholder.startsWith('<event-') ? placeholder.slice(1, -1) : randomBytes(16).toString('hex'))),
+    bindings: freshBindings(),
     used: new Set(),
     arrived: new Set(),
     byTime: [...template.interactions].sort((a, b) => a.t - b.t),
@@ -251,14 +258,15 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
     const liveSession = headers['mcp-session-id'] ?? url.searchParams.get('sessionId') ?? undefined
     let playback = liveSession ? playbacks.get(liveSession) : undefined
-    const unbind = (s: string) => (playback ? playback.bindings.unsubstitute(s) : s)
+    sharedBindings ??= freshBindings()
+    const unbind = (s: string) => (playback ?? { bindings: sharedBindings! }).bindings.unsubstitute(s)
     const parsed = parseMaybe(text)
     const live: LiveRequest = {
       method: req.method ?? 'GET',
       path: unbind(url.pathname),
       query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, unbind(v)])),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, unbind(v)])),
-      ...(parsed !== undefined ? { body: playback ? JSON.parse(unbind(JSON.stringify(parsed))) : parsed } : text ? { bodyText: unbind(text) } : {}),
+      ...(parsed !== undefined ? { body: JSON.parse(unbind(JSON.stringify(parsed))) } : text ? { bodyText: unbind(text) } : {}),
     }
     let interaction = liveSession && !playback ? undefined : pick(live, playback)
     if (!interaction && !liveSession) {
@@ -294,7 +302,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       for (const fn of playback.waiters) fn()
     }
     transcript.record({ layer: 'harness', type: 'serve', method: live.method, path: url.pathname, interaction: interaction.id })
-    const bindings = playback?.bindings ?? new Bindings((placeholder) => randomBytes(16).toString('hex'))
+    const bindings = playback?.bindings ?? sharedBindings
     const recorded = interaction.response
     // Answers carry the live request's JSON-RPC ids: ids are the client's to choose, not part of the match.
     const ids = new Map<string, unknown>()
@@ -360,8 +368,9 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     )
     server.listen(port, host, () => resolve())
   })
+  origin = `http://${host}:${(server.address() as AddressInfo).port}`
   return {
-    url: new URL(`http://${host}:${(server.address() as AddressInfo).port}`),
+    url: new URL(origin),
     errors,
     transcript,
     served: () => served,

@@ -154,6 +154,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const waitMs = options.waitMs ?? 5000
   const matcher = new Matcher(options.matchers)
   const bindings = new Bindings()
+  bindings.values.set('<origin>', base.origin)
   const live = new Map<number, LiveExchange>()
   const started = performance.now()
   const changed = new Set<() => void>()

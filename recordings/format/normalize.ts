@@ -1,6 +1,6 @@
 import type { CapturedSession } from '../capture/types.ts'
 import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, type Redactor } from '../../core/redact/index.ts'
-import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent } from './schema.ts'
+import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent, type WsFrame } from './schema.ts'
 
 /** Request headers that say nothing about the session and change run to run. */
 const DROPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cf-connecting-ip', 'cf-ray'])
@@ -113,7 +113,13 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
     const name = event.detail.name
     if (typeof name === 'string' && /^(?:streamable-http|sse):/.test(name)) ids.for('session', name.slice(name.indexOf(':') + 1))
   }
-  const fix = (s: string) => ids.replaceIn(s, ['session'])
+  // The recorded server's origin becomes `<origin>`: a replay or a mock puts its own in its place.
+  const origins = (session.origins ?? []).filter(Boolean)
+  const fix = (s: string) => {
+    let out = ids.replaceIn(s, ['session'])
+    for (const origin of origins) if (out.includes(origin) || out.includes(encodeURIComponent(origin))) out = out.split(origin).join('<origin>').split(encodeURIComponent(origin)).join(encodeURIComponent('<origin>'))
+    return out
+  }
   // 2. Rewrite each exchange: redact, then placeholders, then relative times.
   const interactions: Interaction[] = exchanges.map((x, index) => {
     const reqHeaders: Record<string, string> = {}
@@ -142,11 +148,21 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
           ...(parsed.body !== undefined ? { data: parsed.body } : { dataText: parsed.bodyText ?? '' }),
         }
       })
+      const ws: WsFrame[] | undefined = r.ws?.map((frame) => {
+        const parsed = frame.data !== undefined ? parseBody(frame.data, 'application/json', redactors, fix) : {}
+        return {
+          t: ms(frame.t - t0),
+          from: frame.from,
+          ...(parsed.body !== undefined ? { data: parsed.body } : frame.data !== undefined ? { dataText: parsed.bodyText ?? '' } : {}),
+          ...(frame.binary !== undefined ? { binary: frame.binary } : {}),
+          ...(frame.close ? { close: frame.close } : {}),
+        }
+      })
       interaction.response = {
         status: r.status,
         headers: resHeaders,
-        ...(sse ? { sse } : parseBody(r.bodyText, r.headers['content-type'], redactors, fix)),
-        end: r.end ? { t: ms(r.end.t - t0), reason: r.end.reason } : { t: ms((r.sse?.at(-1)?.t ?? r.t) - t0), reason: 'open' },
+        ...(sse ? { sse } : ws ? { ws } : parseBody(r.bodyText, r.headers['content-type'], redactors, fix)),
+        end: r.end ? { t: ms(r.end.t - t0), reason: r.end.reason } : { t: ms((r.sse?.at(-1)?.t ?? r.ws?.at(-1)?.t ?? r.t) - t0), reason: 'open' },
       }
     }
     return interaction
