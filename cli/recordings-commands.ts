@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { CliCommand, CliContext } from './command.ts'
 import { createEmulator } from '../emulator/emulator.ts'
@@ -7,7 +8,8 @@ import { buildCassette } from '../recordings/format/normalize.ts'
 import { CassetteMetaSchema } from '../recordings/format/schema.ts'
 import { detectTransport } from '../recordings/format/transport.ts'
 import { createMockServer } from '../recordings/mock.ts'
-import { saveCassette } from '../recordings/persist/fs.ts'
+import { loadCassette, saveCassette, writeFileAtomic } from '../recordings/persist/fs.ts'
+import { cassetteToHar, harToCassette } from '../recordings/format/har.ts'
 import { redactHeaders, redactJsonPaths } from '../core/redact/index.ts'
 import { replay } from '../recordings/replay.ts'
 import { emulatorTarget } from '../recordings/targets.ts'
@@ -159,5 +161,65 @@ export const mockCommand: CliCommand = {
   },
 }
 
+/** `mcp-harness export <cassette> --har [--out file.har]`: a cassette as a HAR file. */
+export const exportCommand: CliCommand = {
+  summary: 'Export a cassette as a HAR 1.2 file (browser devtools, HAR viewers)',
+  usage: '<cassette> --har [--out file.har] [--origin http://127.0.0.1:8788]',
+  positionals: true,
+  options: {
+    har: { type: 'boolean', description: 'write HAR 1.2 (the only export format)' },
+    out: { type: 'string', value: 'file', description: 'where to write (default: stdout)' },
+    origin: { type: 'string', value: 'url', description: 'origin written in place of <origin>', default: 'http://127.0.0.1:8788' },
+  },
+  details: 'SSE events go in each entry\'s "_sseEvents" (and, as sent, in response.content.text); WebSocket messages in "_webSocketMessages" (Chrome\'s shape). See docs/recordings.md.',
+  async run({ values, positionals, stdout }: CliContext) {
+    const file = positionals[0]
+    if (!file || values.har !== true) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a cassette path and --har are required, e.g. mcp-harness export recordings/cassettes/sdk/streamable-http.json --har --out session.har')
+    const text = `${JSON.stringify(cassetteToHar(await loadCassette(file), { origin: str(values.origin) ?? 'http://127.0.0.1:8788' }), null, 2)}\n`
+    const out = str(values.out)
+    if (!out) {
+      stdout.write(text)
+      return 0
+    }
+    await writeFileAtomic(out, text)
+    stdout.write(`Wrote ${out} from ${file}.\n`)
+    return 0
+  },
+}
+
+/** `mcp-harness import <file.har> --out <cassette>`: a HAR file (e.g. from a browser) as a redacted cassette. */
+export const importCommand: CliCommand = {
+  summary: 'Import a HAR file (e.g. saved from a browser\'s network panel) as a redacted cassette',
+  usage: '<file.har> --out <cassette> [--client name] [--scenario name] [--redact-headers a,b] [--redact-paths $.a.b,…]',
+  positionals: true,
+  options: {
+    out: { type: 'string', value: 'file', description: 'cassette file to write' },
+    client: { type: 'string', value: 'name', description: 'the client that drove the session', default: 'browser' },
+    scenario: { type: 'string', value: 'name', description: 'scenario name (default: the file name)' },
+    'redact-headers': { type: 'string', value: 'names', description: 'extra headers to redact, comma-separated' },
+    'redact-paths': { type: 'string', value: 'paths', description: 'extra JSON paths to redact, comma-separated' },
+  },
+  details: 'The same redaction as record: Authorization, cookies, OAuth codes/tokens/secrets and session ids never reach the file.',
+  async run({ values, positionals, stdout }: CliContext) {
+    const file = positionals[0]
+    const out = str(values.out)
+    if (!file || !out) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a HAR path and --out are required, e.g. mcp-harness import session.har --out recordings/cassettes/browser/session.json')
+    let har: unknown
+    try {
+      har = JSON.parse(await readFile(file, 'utf8'))
+    } catch (error) {
+      throw new HarnessError('ERR_CASSETTE', `Failed to import ${file}: ${(error as Error).message}.`)
+    }
+    const cassette = harToCassette(har, {
+      source: file,
+      meta: { client: str(values.client) ?? 'browser', scenario: str(values.scenario) ?? path.basename(file, path.extname(file)), rerecord: `mcp-harness import ${file} --out ${out}` },
+      redactors: [redactHeaders(list(values['redact-headers'])), redactJsonPaths(list(values['redact-paths']))],
+    })
+    await saveCassette(out, cassette)
+    stdout.write(`Wrote ${out}: ${cassette.interactions.length} interactions (${cassette.meta.transport}).\n`)
+    return 0
+  },
+}
+
 /** The recordings commands, by name, for the CLI's command table (emulator/cli.ts). */
-export const RECORDINGS_COMMANDS: Record<string, CliCommand> = { record: recordCommand, replay: replayCommand, mock: mockCommand }
+export const RECORDINGS_COMMANDS: Record<string, CliCommand> = { record: recordCommand, replay: replayCommand, mock: mockCommand, export: exportCommand, import: importCommand }

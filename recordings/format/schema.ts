@@ -107,7 +107,7 @@ export const CassetteMetaSchema = z
     client: z.string().describe('The client that drove the session, e.g. mcp-inspector-cli'),
     scenario: z.string(),
     transport: z.enum(['streamable-http', 'sse', 'websocket', 'mixed', 'other']),
-    recordedWith: z.enum(['proxy', 'emulator']),
+    recordedWith: z.enum(['proxy', 'emulator', 'har']).describe('proxy (record), emulator (transcript), har (imported from a HAR file)'),
     rerecord: z.string().optional().describe('The command that re-records this cassette'),
     notes: z.string().optional(),
     match: CassetteMatchSchema.optional().describe('How a mock matches requests of this cassette'),
