@@ -47,6 +47,8 @@ export interface MockServer {
 interface SessionTemplate {
   placeholder: string
   interactions: Interaction[]
+  /** Interactions by `RequestMatcher.key` (method, path, JSON-RPC method), in recorded order. */
+  byKey: Map<string, Interaction[]>
 }
 
 /** One client session being served from a template, with its own cursor and its own session ids. */
@@ -58,6 +60,8 @@ interface Playback {
   /** Template interactions by recorded time, to know quickly whether everything before t has arrived. */
   byTime: Interaction[]
   waiters: Set<() => void>
+  /** Per match key, the first recorded request not served yet. */
+  cursor: Map<string, number>
 }
 
 const SESSION = /<session-\d+>/
@@ -117,8 +121,10 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       continue
     }
     let template = templates.get(placeholder)
-    if (!template) templates.set(placeholder, (template = { placeholder, interactions: [] }))
+    if (!template) templates.set(placeholder, (template = { placeholder, interactions: [], byKey: new Map() }))
     template.interactions.push(interaction)
+    const key = RequestMatcher.key(interaction.request.method, interaction.request.path, interaction.request.body)
+    template.byKey.set(key, [...(template.byKey.get(key) ?? []), interaction])
   }
   const started = new Map<SessionTemplate, number>()
   const sharedServed = new Map<number, number>()
@@ -141,6 +147,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     arrived: new Set(),
     byTime: [...template.interactions].sort((a, b) => a.t - b.t),
     waiters: new Set(),
+    cursor: new Map(),
   })
 
   // An event of a stream waits for what the client sent while that stream was open and before the
@@ -175,13 +182,20 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
   /** Candidates for a live request, by the ordering rule. */
   const pick = (live: LiveRequest, playback: Playback | undefined): Interaction | undefined => {
     if (playback) {
-      const unused = playback.template.interactions.filter((i) => !playback.used.has(i.id))
       if (matchOptions.order === 'strict' && rpcMessages(live.body).length > 0) {
         // Strict: JSON-RPC traffic in recorded order; stream opens (GET) and session ends (DELETE) at any time.
-        const next = unused.find((i) => rpcMessages(i.request.body).length > 0)
+        const next = playback.template.interactions.find((i) => !playback.used.has(i.id) && rpcMessages(i.request.body).length > 0)
         return next && matcher.differences(live, next).length === 0 ? next : undefined
       }
-      return unused.find((i) => matcher.differences(live, i, 1).length === 0 && matcher.differences(live, i).length === 0)
+      // Only recorded requests with the same method, path and JSON-RPC method are compared field by field.
+      const key = RequestMatcher.key(live.method, live.path, live.body)
+      const same = playback.template.byKey.get(key) ?? []
+      // Skip the served prefix once (a session usually asks in recorded order), then compare field by field.
+      let from = playback.cursor.get(key) ?? 0
+      while (from < same.length && playback.used.has(same[from]!.id)) from++
+      playback.cursor.set(key, from)
+      for (let i = from; i < same.length; i++) if (!playback.used.has(same[i]!.id) && matcher.differences(live, same[i]!).length === 0) return same[i]
+      return undefined
     }
     // Session-less requests can repeat (each client discovers and signs in again): the least served match wins.
     let best: Interaction | undefined
@@ -259,7 +273,18 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     const liveSession = headers['mcp-session-id'] ?? url.searchParams.get('sessionId') ?? undefined
     let playback = liveSession ? playbacks.get(liveSession) : undefined
     sharedBindings ??= freshBindings()
-    const unbind = (s: string) => (playback ?? { bindings: sharedBindings! }).bindings.unsubstitute(s)
+    // Live values back to placeholders: session ids and the origin anywhere, event ids only where a client echoes one.
+    const own = (playback ?? { bindings: sharedBindings }).bindings
+    const known = [playback?.template.placeholder ?? '', '<origin>'].flatMap((placeholder) => {
+      const value = own.values.get(placeholder)
+      return value ? [[placeholder, value] as const] : []
+    })
+    const unbind = (s: string) => {
+      let out = s
+      for (const [placeholder, value] of known) if (out.includes(value)) out = out.split(value).join(placeholder)
+      return out
+    }
+    if (headers['last-event-id'] && playback) headers['last-event-id'] = playback.bindings.unsubstitute(headers['last-event-id'])
     const parsed = parseMaybe(text)
     const live: LiveRequest = {
       method: req.method ?? 'GET',
@@ -351,8 +376,8 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
 
   /** Makes the live session ids a playback just issued find their way back to it. */
   function registerSessions(playback: Playback | undefined): void {
-    if (!playback) return
-    for (const [placeholder, value] of playback.bindings.values) if (placeholder.startsWith('<session-') && !playbacks.has(value)) playbacks.set(value, playback)
+    const value = playback?.bindings.values.get(playback.template.placeholder)
+    if (value && !playbacks.has(value)) playbacks.set(value, playback!)
   }
 
   server.on('connection', (socket) => {

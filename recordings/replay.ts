@@ -1,3 +1,5 @@
+import http from 'node:http'
+import https from 'node:https'
 import { createParser } from 'eventsource-parser'
 import { HarnessError } from '../core/errors.ts'
 import { loadCassette } from './persist/fs.ts'
@@ -95,8 +97,8 @@ const CONNECT_ERRORS: Record<string, string> = {
 
 /** `could not connect to http://127.0.0.1:9/: connection refused` for a fetch that never reached the server. */
 function connectFailure(error: unknown, url: URL): string | undefined {
-  const cause = (error as { cause?: unknown })?.cause as { code?: string; errors?: { code?: string }[] } | undefined
-  const code = cause?.code ?? cause?.errors?.[0]?.code
+  const own = error as { code?: string; errors?: { code?: string }[]; cause?: { code?: string; errors?: { code?: string }[] } }
+  const code = own?.code ?? own?.errors?.[0]?.code ?? own?.cause?.code ?? own?.cause?.errors?.[0]?.code
   if (!code || !CONNECT_ERRORS[code]) return undefined
   return `could not connect to ${url.origin}/: ${CONNECT_ERRORS[code]}`
 }
@@ -107,6 +109,9 @@ type Step =
   | { t: number; kind: 'platform'; event: PlatformEvent }
 
 const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding'])
+/** One connection pool per process: a replay reuses connections like a client does. */
+const httpAgent = new http.Agent({ keepAlive: true })
+const httpsAgent = new https.Agent({ keepAlive: true })
 
 /** The JSON-RPC messages of a value (a message or a batch). */
 function rpcList(value: unknown): Record<string, unknown>[] {
@@ -222,18 +227,38 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
     live.set(interaction.id, x)
     const recorded = interaction.response
-    x.done = (async () => {
-      try {
-        const response = await fetch(url, { method: request.method, headers, body, signal: x.abort.signal })
-        x.status = response.status
-        x.headers = response.headers
+    // node:http with a keep-alive agent, not fetch: on a busy machine fetch costs several times more per request (see docs/recordings.md).
+    x.done = new Promise<void>((resolve) => {
+      let settled = false
+      const finish = (reason: string, error?: unknown) => {
+        if (settled) return
+        settled = true
+        x.endReason = x.abort.signal.aborted ? 'client-aborted' : reason
+        if (error !== undefined && !x.abort.signal.aborted) {
+          x.error = (error as Error).message
+          x.connectError = x.status === undefined ? connectFailure(error, url) : undefined
+        }
+        x.ended = true
+        notify()
+        resolve()
+      }
+      const outgoing: Record<string, string> = {}
+      headers.forEach((value, name) => (outgoing[name] = value))
+      if (body !== undefined) outgoing['content-length'] = String(Buffer.byteLength(body))
+      const send = url.protocol === 'https:' ? https.request : http.request
+      const req = send(url, { method: request.method, headers: outgoing, agent: url.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
+        x.status = res.statusCode ?? 0
+        const got = new Headers()
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) got.set(name, Array.isArray(value) ? value.join(', ') : value)
+        x.headers = got
         // Bind placeholders in headers as soon as they arrive: the next request may need them.
         for (const [name, value] of Object.entries(recorded?.headers ?? {})) {
-          const got = response.headers.get(name)
-          if (got !== null && Bindings.has(value) && !bindings.match(value, got)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: got } })
+          const live1 = got.get(name)
+          if (live1 !== null && Bindings.has(value) && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
         }
         notify()
-        if ((response.headers.get('content-type') ?? '').includes('text/event-stream') && response.body) {
+        res.setEncoding('utf8')
+        if ((got.get('content-type') ?? '').includes('text/event-stream')) {
           const recordedSse = recorded?.sse ?? []
           const parser = createParser({
             onEvent: (event) => {
@@ -249,38 +274,20 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
               notify()
             },
           })
-          const decoder = new TextDecoder()
-          // Read through a reader we can cancel: an abort that lands after the last event but before
-          // the stream ends would otherwise leave undici's body iterator pending for ever.
-          const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-          const cancel = () => void reader.cancel().catch(() => {})
-          if (x.abort.signal.aborted) cancel()
-          x.abort.signal.addEventListener('abort', cancel, { once: true })
-          try {
-            for (;;) {
-              const { done, value } = await reader.read()
-              if (done) break
-              parser.feed(decoder.decode(value, { stream: true }))
-            }
-          } finally {
-            x.abort.signal.removeEventListener('abort', cancel)
-          }
-          if (x.abort.signal.aborted) throw new Error('aborted')
+          res.on('data', (chunk: string) => parser.feed(chunk))
         } else {
-          x.body = await response.text()
+          let text = ''
+          res.on('data', (chunk: string) => (text += chunk))
+          res.on('end', () => (x.body = text))
         }
-        x.endReason = 'complete'
-      } catch (error) {
-        x.endReason = x.abort.signal.aborted ? 'client-aborted' : `error: ${(error as Error).message}`
-        if (!x.abort.signal.aborted) {
-          x.error = (error as Error).message
-          x.connectError = connectFailure(error, url)
-        }
-      } finally {
-        x.ended = true
-        notify()
-      }
-    })()
+        res.on('end', () => finish('complete'))
+        res.on('error', (error) => finish(`error: ${error.message}`, error))
+        res.on('close', () => finish(x.abort.signal.aborted ? 'client-aborted' : 'complete'))
+      })
+      req.on('error', (error) => finish(`error: ${error.message}`, error))
+      x.abort.signal.addEventListener('abort', () => req.destroy(), { once: true })
+      req.end(body)
+    })
     return x
   }
 
