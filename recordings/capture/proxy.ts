@@ -154,6 +154,29 @@ export class RecordingProxy implements Capture {
     return swapOrigin(text, this.#target.origin, this.url.origin)
   }
 
+  /**
+   * A redirect to the target itself comes back through the proxy. A redirect to another site (an
+   * upstream OAuth provider) is left whole: the provider checks the `redirect_uri` in it against the
+   * one the server sends when it redeems the code, so the browser must return to the server's own
+   * callback URL, which then redirects through here again (or, with the emulator's mocked providers,
+   * is served through the proxy anyway).
+   */
+  #outboundHeader(name: string, value: string): string {
+    if (name !== 'location' && name !== 'content-location') return this.#outbound(value)
+    try {
+      const url = new URL(value, this.#target)
+      if (url.origin === this.#target.origin) return this.#outbound(value)
+      // RFC 9207: the `iss` the client checks against the (rewritten) issuer metadata.
+      if (url.searchParams.get('iss') === this.#target.origin) {
+        url.searchParams.set('iss', this.url.origin)
+        return url.href
+      }
+      return value
+    } catch {
+      return value
+    }
+  }
+
   /** The path on the target: the target's base path, then the client's path. */
   #targetPath(incoming: URL): string {
     return `${this.#target.pathname.replace(/\/$/, '')}${incoming.pathname}${this.#inbound(incoming.search)}`
@@ -229,7 +252,7 @@ export class RecordingProxy implements Capture {
     const out: http.OutgoingHttpHeaders = {}
     for (const [name, value] of Object.entries(up.headers)) {
       if (HOP_BY_HOP.has(name) || value === undefined) continue
-      out[name] = URL_HEADERS.includes(name) ? (Array.isArray(value) ? value.map((v) => this.#outbound(v)) : this.#outbound(value)) : value
+      out[name] = URL_HEADERS.includes(name) ? (Array.isArray(value) ? value.map((v) => this.#outboundHeader(name, v)) : this.#outboundHeader(name, value)) : value
     }
     const rewrite = !isSse && REWRITABLE.test(contentType) && !up.headers['content-encoding']
     if (rewrite) {
