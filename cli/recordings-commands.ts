@@ -83,12 +83,13 @@ export const recordCommand: CliCommand = {
 /** `mcp-harness replay <cassette> [--target <url> | --config wrangler.jsonc]`: re-sends the client side and compares. */
 export const replayCommand: CliCommand = {
   summary: 'Replay the client side of a cassette against a server and compare its answers',
-  usage: '<cassette> [--target <base url> | --config wrangler.jsonc] [--realtime] [--ignore paths] [--unordered paths]',
+  usage: '<cassette> [--target <base url> | --config wrangler.jsonc] [--speed 0|1|2] [--ignore paths] [--unordered paths]',
   positionals: true,
   options: {
     target: { type: 'string', value: 'url', description: 'base URL of the server to replay against' },
     config: { type: 'string', value: 'path', description: `wrangler config of a Worker to start under the emulator (default without --target: ${DEFAULT_CONFIG})` },
-    realtime: { type: 'boolean', description: 'keep the recorded gaps between requests (default: as fast as causality allows)' },
+    speed: { type: 'string', value: 'n', description: 'recorded timing: 0 as fast as causality allows, 1 the recorded gaps, 2 twice as fast', default: '0' },
+    realtime: { type: 'boolean', description: 'same as --speed 1' },
     ignore: { type: 'string', value: 'paths', description: 'message paths to ignore, comma-separated (result.serverInfo.version)' },
     unordered: { type: 'string', value: 'paths', description: 'lists whose order does not matter, comma-separated (result.tools)' },
   },
@@ -102,7 +103,7 @@ export const replayCommand: CliCommand = {
     try {
       const result = await replay(file, {
         target: emulator ? emulatorTarget(emulator) : targetUrl!,
-        realtime: values.realtime === true,
+        speed: values.realtime === true ? 1 : Number(str(values.speed) ?? '0'),
         matchers: { ignore: list(values.ignore), unordered: list(values.unordered) },
         throwOnMismatch: false,
       })

@@ -86,3 +86,12 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
+
+test('speed 2 keeps half the recorded gaps between requests, and a bad speed is refused', async () => {
+  const cassette = await loadCassette(SOURCE)
+  const last = Math.max(...cassette.interactions.map((i) => i.t))
+  const result = await replay(cassette, { target: upstream.url, speed: 2 })
+  expect(result.ok).toBe(true)
+  expect(result.durationMs).toBeGreaterThanOrEqual(last / 2 - 2)
+  await expect(replay(cassette, { target: upstream.url, speed: -1 })).rejects.toThrow(/Invalid option "speed"/)
+})

@@ -28,6 +28,8 @@ export interface ReplayOptions {
   matchers?: Matchers
   /** Keep the recorded gaps between requests instead of sending each as soon as its causes arrived. */
   realtime?: boolean
+  /** Recorded timing: 0 (default) as fast as causality allows, 1 the recorded gaps, 2 twice as fast; `realtime: true` is speed 1. */
+  speed?: number
   /** How long to wait for each recorded answer before calling it missing, ms (default 5000). */
   waitMs?: number
   /** Request headers to add or override, e.g. a fresh Authorization for a redacted one. */
@@ -157,6 +159,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const target: ReplayTarget = typeof options.target === 'string' || options.target instanceof URL ? { url: options.target } : options.target
   const base = new URL(target.url)
   const waitMs = options.waitMs ?? 5000
+  const speed = options.speed ?? (options.realtime ? 1 : 0)
+  if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
   const matcher = new Matcher(options.matchers)
   const bindings = new Bindings()
   bindings.values.set('<origin>', base.origin)
@@ -296,8 +300,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   let messages = 0
   for (const step of steps) {
     await waitUntil(step.t)
-    if (options.realtime) {
-      const due = started + step.t - performance.now()
+    if (speed > 0) {
+      const due = started + step.t / speed - performance.now()
       if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
     }
     if (step.kind === 'request') {
