@@ -156,6 +156,18 @@ describe('mock playback', () => {
     expect(mock.errors).toEqual([])
   })
 
+  test('a legacy SSE client gets the miss for its call, not a hang', async () => {
+    const mock = await mockOf(SSE)
+    const client = new Client({ name: 'sse-test', version: '0.1.0' })
+    await client.connect(new SSEClientTransport(new URL('/sse', mock.url)))
+    const message = await client.callTool({ name: 'add', arguments: { a: 4, b: 3 } }).then(
+      () => '',
+      (e: unknown) => (e as Error).message,
+    )
+    expect(message).toContain('differs at params.arguments.a (recorded 2 ≠ received 4)')
+    await client.close()
+  })
+
   test('an unknown session id is refused with 404', async () => {
     const mock = await mockOf(STREAMABLE)
     const response = await fetch(new URL('/mcp', mock.url), {

@@ -308,7 +308,8 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       options.onMiss?.(error)
       const messages = rpcMessages(parsed)
       const id = messages.length === 1 && messages[0]!.id !== undefined && typeof messages[0]!.method === 'string' ? messages[0]!.id : undefined
-      if (id !== undefined) {
+      // Legacy SSE answers arrive on the stream, so its POSTs get the error as an HTTP failure the client surfaces.
+      if (id !== undefined && url.searchParams.get('sessionId') === null) {
         // A JSON-RPC request gets its answer: an error the client surfaces for that call.
         res.writeHead(200, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
         res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: error.message, data: { harness: error.code, nearest: nearest?.id, differences } } }))
