@@ -47,10 +47,13 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\
 /** Parses match options once; an invalid option is an ERR_OPTIONS naming it. */
 export function parseMatchOptions(...layers: (RequestMatchOptions | undefined)[]): ResolvedMatchOptions {
   const merged: Record<string, unknown> = {}
-  for (const layer of layers) {
-    if (!layer) continue
+  for (const input of layers) {
+    if (!input) continue
+    // Each layer is checked on its own first, so a wrong type is reported as given, not after merging.
+    const layer = parseOptions(RequestMatchOptionsSchema.partial(), input, 'match options') as Record<string, unknown>
     for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue
+      // Only what this layer says: the schema's defaults must not override an earlier layer.
+      if (value === undefined || !(key in input)) continue
       merged[key] = key === 'ignore' || key === 'headers' ? [...((merged[key] as string[]) ?? []), ...(value as string[])] : value
     }
   }
