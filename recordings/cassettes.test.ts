@@ -53,10 +53,11 @@ test('a changed tool result in a copy of the Inspector cassette fails replay wit
   )
   expect(isHarnessError(error, 'ERR_REPLAY_MISMATCH')).toBe(true)
   const report = (error as Error).message
-  expect(report).toContain(`Failed to replay tools/call (id 3) from ${file} (mode: replay)`)
-  expect(report).toContain(`#${call.id} POST /mcp tools/call (id 3), sse event 1 (message): failed matcher equal at result.content.0.text (recorded "6" ≠ received "5")`)
-  expect(report).toContain('Closest recorded:')
-  expect(report).toContain('Re-record: npm run record:cassettes -- inspector/tools-call-add')
+  const lines = report.split('\n')
+  // The differing path comes first, in the headline, with recorded vs received and the right count.
+  expect(lines[0]).toContain(`Failed to replay ${file} (mode: replay): 1 answer differs from the recording. First: result.content.0.text in the answer to #${call.id} tools/call (id 3), sse event 1 (message) (recorded "6" ≠ received "5").`)
+  expect(report).not.toContain('Nearest recorded message')
+  expect(lines.at(-1)).toBe('  Re-record: npm run record:cassettes -- inspector/tools-call-add')
 })
 
 test('KI-11: replaying the hibernation cassette without the eviction fails on memo, because memo lives in memory', async () => {
@@ -124,7 +125,7 @@ describe('mock serves the server side of a cassette', () => {
       await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', mock.url)))
       await client.listTools()
       await expect(client.listTools()).rejects.toThrow(/ERR_REPLAY_MISS/)
-      expect(mock.errors[0]!.message).toContain('Closest: #4 tools/list (id 1): it was already served (the client sent more than was recorded)')
+      expect(mock.errors[0]!.message).toContain('Nearest: #4 tools/list (id 1): it was already served (the client sent more than was recorded)')
       await client.close()
     } finally {
       await mock.close()
@@ -191,7 +192,9 @@ describe('CLI commands', () => {
       const text = (await readFile(out, 'utf8')).replace('"text": "3"', '"text": "4"')
       await writeFile(out, text)
       expect(await cli(['replay', out, '--target', emulator.url.href])).toBe(1)
-      expect(output.join('')).toContain('failed matcher equal at result.content.0.text (recorded "4" ≠ received "3")')
+      expect(output.join('')).toContain('First: result.content.0.text in the answer to')
+      expect(output.join('')).toContain('(recorded "4" ≠ received "3")')
+      expect(output.join('')).toContain(`Re-record: mcp-harness record --target ${emulator.url.href} --out ${out}`)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

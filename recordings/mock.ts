@@ -2,22 +2,31 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { HarnessError } from '../core/errors.ts'
+import { Transcript } from '../core/transcript.ts'
 import type { Cassette, Interaction } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
-import { show } from './match/compare.ts'
+import { describeDifference, parseMatchOptions, RequestMatcher, rpcMessages, type LiveRequest, type RequestDifference, type RequestMatchOptions } from './match/request.ts'
 import { loadCassette } from './persist/fs.ts'
 import { describeRequest } from './replay.ts'
+import { rerecordCommand } from './rerecord.ts'
 
 export interface MockServerOptions {
   host?: string
   /** 0 takes a free port. */
   port?: number
-  /** Keep the recorded gaps between SSE events instead of sending each as soon as its causes arrived. */
-  realtime?: boolean
+  /**
+   * Recorded timing: 1 keeps the recorded gaps between a request and each part of its answer, 2 halves
+   * them, 0 (the default) sends each part as soon as the client requests it depends on have arrived.
+   */
+  speed?: number
+  /** How requests are matched to recorded ones; extends the cassette's own `meta.match`. */
+  match?: RequestMatchOptions
   /** How long an SSE event waits for the client request recorded before it, ms (default 5000). */
   waitMs?: number
   /** Shown in miss reports; defaults to the cassette path when one was given. */
   source?: string
+  /** Called at once for each request the cassette cannot answer (the CLI prints it on stderr). */
+  onMiss?: (error: HarnessError) => void
 }
 
 /** A running mock of the server side of a cassette. */
@@ -25,17 +34,47 @@ export interface MockServer {
   url: URL
   /** Requests the cassette could not answer, with the explanation sent to the client. */
   errors: HarnessError[]
-  /** Interactions answered so far. */
+  /** What the mock did: `harness/serve` per answer and `harness/miss` per unanswered request. */
+  transcript: Transcript
+  /** Interactions answered so far (a recorded one served to two clients counts twice). */
   served(): number
+  /** Client sessions opened so far. */
+  sessions(): number
   close(): Promise<void>
 }
 
-function rpcKey(body: unknown): string {
-  const message = Array.isArray(body) ? body[0] : body
-  if (!message || typeof message !== 'object') return ''
-  const m = message as Record<string, unknown>
-  if (typeof m.method === 'string') return m.id !== undefined ? `${m.method}#${JSON.stringify(m.id)}` : m.method
-  return m.id !== undefined ? `response#${JSON.stringify(m.id)}` : ''
+/** The recorded sessions of a cassette: interactions grouped by the session placeholder they carry. */
+interface SessionTemplate {
+  placeholder: string
+  interactions: Interaction[]
+  /** Interactions by `RequestMatcher.key` (method, path, JSON-RPC method), in recorded order. */
+  byKey: Map<string, Interaction[]>
+}
+
+/** One client session being served from a template, with its own cursor and its own session ids. */
+interface Playback {
+  template: SessionTemplate
+  bindings: Bindings
+  used: Set<number>
+  arrived: Set<number>
+  /** Template interactions by recorded time, to know quickly whether everything before t has arrived. */
+  byTime: Interaction[]
+  waiters: Set<() => void>
+  /** Per match key, the first recorded request not served yet. */
+  cursor: Map<string, number>
+}
+
+const SESSION = /<session-\d+>/
+
+/** The session placeholder an interaction belongs to, if any (header, legacy query, or the SSE endpoint event). */
+function sessionOf(interaction: Interaction): string | undefined {
+  const r = interaction.request
+  const found =
+    r.headers['mcp-session-id'] ??
+    r.query.sessionId ??
+    interaction.response?.headers['mcp-session-id'] ??
+    interaction.response?.sse?.find((e) => e.event === 'endpoint' && typeof e.dataText === 'string' && SESSION.test(e.dataText))?.dataText
+  return found ? SESSION.exec(found)?.[0] : undefined
 }
 
 function parseMaybe(text: string): unknown {
@@ -48,9 +87,13 @@ function parseMaybe(text: string): unknown {
 }
 
 /**
- * Serves the server side of a cassette so a client can be tested against it: each request is matched
- * to the next unused recorded one (method, path, JSON-RPC method and id), and answered as recorded,
- * with fresh session ids. A request the cassette does not hold gets an `ERR_REPLAY_MISS` explanation.
+ * Serves the server side of a cassette so clients can be tested against it. A request is answered
+ * only when it matches a recorded one: method, path, JSON-RPC method and params equal after
+ * normalization (ids, session ids, progress tokens and timestamps are placeholders; see
+ * recordings/match/request.ts). Every client session gets its own playback of a recorded session,
+ * with fresh session ids, so any number of clients can run, one after another or at once. A request
+ * that matches nothing gets an immediate `ERR_REPLAY_MISS` (a JSON-RPC error, or HTTP 404 for
+ * anything else) that names the nearest recorded request and the field that differs.
  * @example
  * const mock = await createMockServer('recordings/cassettes/sdk/streamable-http.json')
  * await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', mock.url)))
@@ -58,123 +101,291 @@ function parseMaybe(text: string): unknown {
 export async function createMockServer(cassetteOrPath: Cassette | string, options: MockServerOptions = {}): Promise<MockServer> {
   const cassette = typeof cassetteOrPath === 'string' ? await loadCassette(cassetteOrPath) : cassetteOrPath
   const source = options.source ?? (typeof cassetteOrPath === 'string' ? cassetteOrPath : `cassette ${cassette.meta.client}/${cassette.meta.scenario}`)
+  const matchOptions = parseMatchOptions(cassette.meta.match, options.match)
+  const matcher = new RequestMatcher(matchOptions)
+  const speed = options.speed ?? 0
+  if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
   const waitMs = options.waitMs ?? 5000
-  const bindings = new Bindings((placeholder) => {
-    const kind = placeholder.slice(1, placeholder.indexOf('-'))
-    return kind === 'event' ? `${placeholder.slice(1, -1)}` : randomBytes(16).toString('hex')
-  })
-  const used = new Set<number>()
-  const arrived = new Set<number>()
-  const waiters = new Set<() => void>()
+  const transcript = new Transcript()
   const errors: HarnessError[] = []
-  const started = performance.now()
   const sockets = new Set<Socket>()
+  let served = 0
 
-  const causesArrived = (t: number) => cassette.interactions.every((i) => i.t >= t || arrived.has(i.id))
-  const waitForCauses = (t: number) =>
+  // 1. Split the cassette into recorded sessions and session-less interactions (discovery, OAuth, health).
+  const templates = new Map<string, SessionTemplate>()
+  const shared: Interaction[] = []
+  for (const interaction of cassette.interactions) {
+    const placeholder = sessionOf(interaction)
+    if (!placeholder) {
+      shared.push(interaction)
+      continue
+    }
+    let template = templates.get(placeholder)
+    if (!template) templates.set(placeholder, (template = { placeholder, interactions: [], byKey: new Map() }))
+    template.interactions.push(interaction)
+    const key = RequestMatcher.key(interaction.request.method, interaction.request.path, interaction.request.body)
+    template.byKey.set(key, [...(template.byKey.get(key) ?? []), interaction])
+  }
+  const started = new Map<SessionTemplate, number>()
+  const sharedServed = new Map<number, number>()
+  /** Live session id → the playback serving it. */
+  const playbacks = new Map<string, Playback>()
+  let sessionCount = 0
+
+  let origin = ''
+  /** Fresh values for a session's placeholders; event ids stay readable; `<origin>` is the mock's own. */
+  const freshBindings = () => {
+    const bindings = new Bindings((placeholder) => (placeholder.startsWith('<event-') ? placeholder.slice(1, -1) : randomBytes(16).toString('hex')))
+    bindings.values.set('<origin>', origin)
+    return bindings
+  }
+  let sharedBindings: Bindings | undefined
+  const newPlayback = (template: SessionTemplate): Playback => ({
+    template,
+    bindings: freshBindings(),
+    used: new Set(),
+    arrived: new Set(),
+    byTime: [...template.interactions].sort((a, b) => a.t - b.t),
+    waiters: new Set(),
+    cursor: new Map(),
+  })
+
+  // An event of a stream waits for what the client sent while that stream was open and before the
+  // event (an elicitation's answer, say): causality, not clocks. Requests the client never sends are waited for once, up to waitMs.
+  const causesArrived = (playback: Playback, from: number, t: number) => {
+    const list = playback.byTime
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid]!.t <= from) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < list.length && list[i]!.t < t; i++) if (!playback.arrived.has(list[i]!.id)) return false
+    return true
+  }
+  const waitForCauses = (playback: Playback, from: number, t: number) =>
     new Promise<void>((resolve) => {
-      if (causesArrived(t)) return resolve()
+      if (causesArrived(playback, from, t)) return resolve()
       const timer = setTimeout(done, waitMs)
       function check() {
-        if (causesArrived(t)) done()
+        if (causesArrived(playback, from, t)) done()
       }
       function done() {
         clearTimeout(timer)
-        waiters.delete(check)
+        playback.waiters.delete(check)
         resolve()
       }
-      waiters.add(check)
+      playback.waiters.add(check)
     })
 
-  const find = (method: string, path: string, query: URLSearchParams, body: unknown): Interaction | undefined => {
-    const key = rpcKey(body)
-    return cassette.interactions.find((i) => {
-      if (used.has(i.id) || i.request.method !== method || i.request.path !== path) return false
-      if (Object.keys(i.request.query).sort().join('&') !== [...query.keys()].sort().join('&')) return false
-      return rpcKey(i.request.body) === key
-    })
+  /** Candidates for a live request, by the ordering rule. */
+  const pick = (live: LiveRequest, playback: Playback | undefined): Interaction | undefined => {
+    if (playback) {
+      if (matchOptions.order === 'strict' && rpcMessages(live.body).length > 0) {
+        // Strict: JSON-RPC traffic in recorded order; stream opens (GET) and session ends (DELETE) at any time.
+        const next = playback.template.interactions.find((i) => !playback.used.has(i.id) && rpcMessages(i.request.body).length > 0)
+        return next && matcher.differences(live, next).length === 0 ? next : undefined
+      }
+      // Only recorded requests with the same method, path and JSON-RPC method are compared field by field.
+      const key = RequestMatcher.key(live.method, live.path, live.body)
+      const same = playback.template.byKey.get(key) ?? []
+      // Skip the served prefix once (a session usually asks in recorded order), then compare field by field.
+      let from = playback.cursor.get(key) ?? 0
+      while (from < same.length && playback.used.has(same[from]!.id)) from++
+      playback.cursor.set(key, from)
+      for (let i = from; i < same.length; i++) if (!playback.used.has(same[i]!.id) && matcher.differences(live, same[i]!).length === 0) return same[i]
+      return undefined
+    }
+    // Session-less requests can repeat (each client discovers and signs in again): the least served match wins.
+    let best: Interaction | undefined
+    for (const i of shared) {
+      if (matcher.differences(live, i).length > 0) continue
+      if (!best || (sharedServed.get(i.id) ?? 0) < (sharedServed.get(best.id) ?? 0)) best = i
+    }
+    return best
   }
 
-  const miss = (method: string, path: string, body: unknown): HarnessError => {
-    const key = rpcKey(body)
-    const rpcMethod = key.split('#')[0]
-    const samePath = (i: Interaction) => i.request.method === method && i.request.path === path
-    const sameRpc = cassette.interactions.filter((i) => samePath(i) && rpcKey(i.request.body).split('#')[0] === rpcMethod)
-    const closest = sameRpc.find((i) => !used.has(i.id)) ?? sameRpc[0] ?? cassette.interactions.find((i) => samePath(i) && !used.has(i.id)) ?? cassette.interactions.find(samePath)
-    const why = !closest
-      ? `the cassette has no ${method} ${path} at all`
-      : sameRpc.length === 0
-        ? `the cassette has no ${rpcMethod ? `"${rpcMethod}"` : 'such'} request on ${method} ${path} (failed matcher jsonrpc method)`
-        : used.has(closest.id)
-          ? 'it was already served (the client sent more than was recorded)'
-          : `failed matcher jsonrpc id (${show(rpcKey(closest.request.body))} ≠ ${show(key)})`
-    return new HarnessError(
-      'ERR_REPLAY_MISS',
-      `Failed to serve ${method} ${path}${key ? ` "${key.replace('#', '" (id ')}${key.includes('#') ? ')' : ''}` : ''} from ${source} (mode: replay).\n  Closest: ${closest ? `#${closest.id} ${describeRequest(closest)}` : 'none'}: ${why}\n  Re-record: ${cassette.meta.rerecord ?? `mcp-harness record --target <server> --out ${source}`}`,
-    )
+  /** A new client session: the recorded session whose opening request matches, the least used first. */
+  const open = (live: LiveRequest): { playback: Playback; interaction: Interaction } | undefined => {
+    let chosen: { template: SessionTemplate; interaction: Interaction } | undefined
+    for (const template of templates.values()) {
+      const first = template.interactions[0]!
+      if (first.request.headers['mcp-session-id'] !== undefined || first.request.query.sessionId !== undefined) continue
+      if (matcher.differences(live, first).length > 0) continue
+      if (!chosen || (started.get(template) ?? 0) < (started.get(chosen.template) ?? 0)) chosen = { template, interaction: first }
+    }
+    if (!chosen) return undefined
+    started.set(chosen.template, (started.get(chosen.template) ?? 0) + 1)
+    sessionCount++
+    return { playback: newPlayback(chosen.template), interaction: chosen.interaction }
+  }
+
+  const rerecord = () => rerecordCommand(cassette.meta.rerecord, source)
+
+  const miss = (live: LiveRequest, playback: Playback | undefined, liveSession: string | undefined): { error: HarnessError; nearest?: Interaction; differences: RequestDifference[] } => {
+    const described = describeLive(live)
+    if (liveSession && !playback) {
+      return {
+        differences: [],
+        error: new HarnessError('ERR_REPLAY_MISS', `Failed to serve ${described} from ${source} (mode: replay): session "${liveSession}" was not opened by this mock (it issues fresh session ids on initialize).\n  Re-record: ${rerecord()}`),
+      }
+    }
+    // The nearest recorded request: same session first, then the fewest differing fields.
+    const pool = playback ? playback.template.interactions : [...shared, ...[...templates.values()].map((t) => t.interactions[0]!)]
+    let nearest: Interaction | undefined
+    let nearestDiffs: RequestDifference[] = []
+    let score = Infinity
+    for (const i of pool) {
+      const differences = matcher.differences(live, i)
+      const s = (differences.some((d) => d.field === 'method' || d.field === 'path') ? 1000 : 0) + (differences.some((d) => d.field === 'jsonrpc method') ? 100 : 0) + differences.length + (playback?.used.has(i.id) ? 0.5 : 0)
+      if (s < score) {
+        score = s
+        nearest = i
+        nearestDiffs = differences
+      }
+    }
+    const why = !nearest
+      ? 'the cassette records no such request'
+      : nearestDiffs.length === 0
+        ? `it was already served (the client sent more than was recorded${matchOptions.order === 'strict' ? ', or out of the recorded order' : ''})`
+        : `differs at ${nearestDiffs.slice(0, 3).map(describeDifference).join('; ')}${nearestDiffs.length > 3 ? ` and ${nearestDiffs.length - 3} more` : ''}`
+    return {
+      nearest,
+      differences: nearestDiffs,
+      error: new HarnessError(
+        'ERR_REPLAY_MISS',
+        `Failed to serve ${described} from ${source} (mode: replay): no recorded request matches.\n  Nearest: ${nearest ? `#${nearest.id} ${describeRequest(nearest)}` : 'none'}: ${why}\n  Re-record: ${rerecord()}`,
+      ),
+    }
   }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', async () => {
-      const url = new URL(req.url ?? '/', 'http://mock')
-      const text = Buffer.concat(chunks).toString('utf8')
-      const body = (() => {
-        const parsed = parseMaybe(text)
-        return parsed === undefined ? undefined : JSON.parse(bindings.unsubstitute(JSON.stringify(parsed)))
-      })()
-      const query = new URLSearchParams()
-      for (const [name, value] of url.searchParams) query.set(name, bindings.unsubstitute(value))
-      const interaction = find(req.method ?? 'GET', bindings.unsubstitute(url.pathname), query, body)
-      if (!interaction?.response) {
-        const error = interaction ? new HarnessError('ERR_REPLAY_MISS', `Failed to serve ${req.method} ${url.pathname} from ${source}: the recorded request #${interaction.id} never got an answer.`) : miss(req.method ?? 'GET', url.pathname, body)
-        errors.push(error)
-        if (interaction) used.add(interaction.id)
-        res.writeHead(500, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
-        const id = body && typeof body === 'object' && !Array.isArray(body) ? ((body as Record<string, unknown>).id ?? null) : null
-        res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: error.message } }))
-        return
-      }
-      used.add(interaction.id)
-      arrived.add(interaction.id)
-      for (const fn of waiters) fn()
-      const recorded = interaction.response
-      const headers: Record<string, string> = {}
-      for (const [name, value] of Object.entries(recorded.headers)) if (name !== 'content-length' && !value.includes('<redacted:')) headers[name] = bindings.substitute(value)
-      res.writeHead(recorded.status, headers)
-      if (!recorded.sse) {
-        const out = recorded.body !== undefined ? JSON.stringify(bindings.substituteJson(recorded.body)) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : ''
-        res.end(out)
-        return
-      }
-      res.flushHeaders()
-      for (const event of recorded.sse) {
-        await waitForCauses(event.t)
-        if (options.realtime) {
-          const due = started + event.t - performance.now()
-          if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
-        }
-        if (res.destroyed) return
-        if (event.event === 'retry' && event.retry !== undefined) {
-          res.write(`retry: ${event.retry}\n\n`)
-          continue
-        }
-        const data = event.data !== undefined ? JSON.stringify(bindings.substituteJson(event.data)) : bindings.substitute(event.dataText ?? '')
-        let frame = ''
-        if (event.event !== 'message') frame += `event: ${event.event}\n`
-        if (event.id !== undefined) frame += `id: ${bindings.substitute(event.id)}\n`
-        frame += `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`
-        res.write(frame)
-      }
-      // A stream the server closed is closed; one the client closed stays open until the client goes.
-      if (recorded.end.reason === 'complete') res.end()
-    })
+    req.on('end', () => void respond(req, res, Buffer.concat(chunks).toString('utf8')))
   })
+
+  async function respond(req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://mock')
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+    const liveSession = headers['mcp-session-id'] ?? url.searchParams.get('sessionId') ?? undefined
+    let playback = liveSession ? playbacks.get(liveSession) : undefined
+    sharedBindings ??= freshBindings()
+    // Live values back to placeholders: session ids and the origin anywhere, event ids only where a client echoes one.
+    const own = (playback ?? { bindings: sharedBindings }).bindings
+    const known = [playback?.template.placeholder ?? '', '<origin>'].flatMap((placeholder) => {
+      const value = own.values.get(placeholder)
+      return value ? [[placeholder, value] as const] : []
+    })
+    const unbind = (s: string) => {
+      let out = s
+      for (const [placeholder, value] of known) if (out.includes(value)) out = out.split(value).join(placeholder)
+      return out
+    }
+    if (headers['last-event-id'] && playback) headers['last-event-id'] = playback.bindings.unsubstitute(headers['last-event-id'])
+    const parsed = parseMaybe(text)
+    const live: LiveRequest = {
+      method: req.method ?? 'GET',
+      path: unbind(url.pathname),
+      query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, unbind(v)])),
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, unbind(v)])),
+      ...(parsed !== undefined ? { body: JSON.parse(unbind(JSON.stringify(parsed))) } : text ? { bodyText: unbind(text) } : {}),
+    }
+    let interaction = liveSession && !playback ? undefined : pick(live, playback)
+    if (!interaction && !liveSession) {
+      const opened = open(live)
+      if (opened) ({ playback, interaction } = opened)
+    }
+    if (!interaction || !interaction.response) {
+      const { error, nearest, differences } = interaction
+        ? { error: new HarnessError('ERR_REPLAY_MISS', `Failed to serve ${describeLive(live)} from ${source}: the recorded request #${interaction.id} never got an answer.`), nearest: interaction, differences: [] }
+        : miss(live, playback, liveSession)
+      if (interaction && playback) playback.used.add(interaction.id)
+      errors.push(error)
+      transcript.record({ layer: 'harness', type: 'miss', method: live.method, path: url.pathname, request: describeLive(live), nearest: nearest?.id, differences, message: error.message })
+      options.onMiss?.(error)
+      const messages = rpcMessages(parsed)
+      const id = messages.length === 1 && messages[0]!.id !== undefined && typeof messages[0]!.method === 'string' ? messages[0]!.id : undefined
+      // Legacy SSE answers arrive on the stream, so its POSTs get the error as an HTTP failure the client surfaces.
+      if (id !== undefined && url.searchParams.get('sessionId') === null) {
+        // A JSON-RPC request gets its answer: an error the client surfaces for that call.
+        res.writeHead(200, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
+        res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: error.message, data: { harness: error.code, nearest: nearest?.id, differences } } }))
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: error.message } }))
+      }
+      return
+    }
+    const received = performance.now()
+    served++
+    if (!playback) sharedServed.set(interaction.id, (sharedServed.get(interaction.id) ?? 0) + 1)
+    else {
+      playback.used.add(interaction.id)
+      playback.arrived.add(interaction.id)
+      for (const fn of playback.waiters) fn()
+    }
+    transcript.record({ layer: 'harness', type: 'serve', method: live.method, path: url.pathname, interaction: interaction.id })
+    const bindings = playback?.bindings ?? sharedBindings
+    const recorded = interaction.response
+    // Answers carry the live request's JSON-RPC ids: ids are the client's to choose, not part of the match.
+    const ids = new Map<string, unknown>()
+    const liveMessages = rpcMessages(live.body)
+    rpcMessages(interaction.request.body).forEach((message, index) => {
+      if (message.id !== undefined && liveMessages[index]?.id !== undefined) ids.set(JSON.stringify(message.id), liveMessages[index]!.id)
+    })
+    const answer = (value: unknown) => JSON.stringify(bindings.substituteJson(ids.size ? reId(value, ids) : value))
+    const out: Record<string, string> = {}
+    for (const [name, value] of Object.entries(recorded.headers)) if (name !== 'content-length' && !value.includes('<redacted:')) out[name] = bindings.substitute(value)
+    const due = async (t: number) => {
+      if (speed <= 0) return
+      const wait = received + (t - interaction!.t) / speed - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+    if (!recorded.sse) {
+      await due(recorded.end.t)
+      if (res.destroyed) return
+      res.writeHead(recorded.status, out)
+      res.end(recorded.body !== undefined ? answer(recorded.body) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : '')
+      registerSessions(playback)
+      return
+    }
+    res.writeHead(recorded.status, out)
+    res.flushHeaders()
+    registerSessions(playback)
+    for (const event of recorded.sse) {
+      if (playback) await waitForCauses(playback, interaction.t, event.t)
+      await due(event.t)
+      if (res.destroyed) return
+      if (event.event === 'retry' && event.retry !== undefined) {
+        res.write(`retry: ${event.retry}\n\n`)
+        continue
+      }
+      const data = event.data !== undefined ? answer(event.data) : bindings.substitute(event.dataText ?? '')
+      let frame = ''
+      if (event.event !== 'message') frame += `event: ${event.event}\n`
+      if (event.id !== undefined) frame += `id: ${bindings.substitute(event.id)}\n`
+      frame += `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`
+      res.write(frame)
+      registerSessions(playback)
+    }
+    // A stream the server closed is closed; one the client closed stays open until the client goes.
+    if (recorded.end.reason === 'complete') res.end()
+  }
+
+  /** Makes the live session ids a playback just issued find their way back to it. */
+  function registerSessions(playback: Playback | undefined): void {
+    const value = playback?.bindings.values.get(playback.template.placeholder)
+    if (value && !playbacks.has(value)) playbacks.set(value, playback!)
+  }
+
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
+  server.keepAliveTimeout = 30_000
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
   await new Promise<void>((resolve, reject) => {
@@ -183,13 +394,36 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     )
     server.listen(port, host, () => resolve())
   })
+  origin = `http://${host}:${(server.address() as AddressInfo).port}`
   return {
-    url: new URL(`http://${host}:${(server.address() as AddressInfo).port}`),
+    url: new URL(origin),
     errors,
-    served: () => used.size,
+    transcript,
+    served: () => served,
+    sessions: () => sessionCount,
     async close() {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** A recorded answer (message or batch) with the ids of responses mapped to the live request's ids. */
+function reId(value: unknown, ids: Map<string, unknown>): unknown {
+  if (Array.isArray(value)) return value.map((item) => reId(item, ids))
+  if (value === null || typeof value !== 'object') return value
+  const message = value as Record<string, unknown>
+  if (!('result' in message || 'error' in message) || message.id === undefined) return value
+  const key = JSON.stringify(message.id)
+  return ids.has(key) ? { ...message, id: ids.get(key) } : value
+}
+
+/** `tools/call "whoami" (id 3) on POST /mcp` */
+function describeLive(live: LiveRequest): string {
+  const first = rpcMessages(live.body)[0]
+  const where = `${live.method} ${live.path}`
+  if (!first) return where
+  const name = first.params && typeof first.params === 'object' && typeof (first.params as { name?: unknown }).name === 'string' ? ` "${(first.params as { name: string }).name}"` : ''
+  if (typeof first.method === 'string') return `${first.method}${name}${first.id !== undefined ? ` (id ${JSON.stringify(first.id)})` : ''} on ${where}`
+  return `a response to server request ${JSON.stringify(first.id)} on ${where}`
 }

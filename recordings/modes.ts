@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { HarnessError } from '../core/errors.ts'
 import { createRecordingProxy, type RecordingProxy } from './capture/proxy.ts'
 import { buildCassette, type BuildCassetteOptions } from './format/normalize.ts'
+import { detectTransport } from './format/transport.ts'
 import type { Cassette, CassetteMeta } from './format/schema.ts'
 import { createMockServer, type MockServer } from './mock.ts'
 import { saveCassette } from './persist/fs.ts'
@@ -81,6 +82,7 @@ export async function useCassette(file: string, options: UseCassetteOptions = {}
           await proxy.stop()
           if (mode !== 'record') return undefined
           const cassette = buildCassette(proxy.snapshot(), { client: 'unknown', scenario: file, transport: 'other', recordedWith: 'proxy', ...options.meta }, options)
+          if (!options.meta?.transport) cassette.meta.transport = detectTransport(cassette.interactions)
           await saveCassette(file, cassette)
           return cassette
         },

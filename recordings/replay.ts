@@ -1,9 +1,12 @@
+import http from 'node:http'
+import https from 'node:https'
 import { createParser } from 'eventsource-parser'
 import { HarnessError } from '../core/errors.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import { Matcher, show, type Difference, type Matchers } from './match/compare.ts'
+import { rerecordCommand } from './rerecord.ts'
 
 /** A replay target that can also perform the cassette's platform events (e.g. an emulator evicting a Durable Object). */
 export interface ReplayTarget {
@@ -25,6 +28,8 @@ export interface ReplayOptions {
   matchers?: Matchers
   /** Keep the recorded gaps between requests instead of sending each as soon as its causes arrived. */
   realtime?: boolean
+  /** Recorded timing: 0 (default) as fast as causality allows, 1 the recorded gaps, 2 twice as fast; `realtime: true` is speed 1. */
+  speed?: number
   /** How long to wait for each recorded answer before calling it missing, ms (default 5000). */
   waitMs?: number
   /** Request headers to add or override, e.g. a fresh Authorization for a redacted one. */
@@ -52,6 +57,14 @@ export interface ReplayMismatch {
 export interface ReplayResult {
   ok: boolean
   source: string
+  /** How many recorded answers differ (an answer = one body, or one SSE event, or a status). */
+  differing: number
+  /** The first difference, in recorded order: what the report leads with. */
+  first?: ReplayMismatch
+  /** Set when the target could not be reached at all: `could not connect to http://…: connection refused`. */
+  connectionError?: string
+  /** The command that re-records the cassette file that was replayed. */
+  rerecord: string
   /** JSON-RPC messages sent plus received. */
   messages: number
   durationMs: number
@@ -70,6 +83,26 @@ interface LiveExchange {
   abort: AbortController
   done: Promise<void>
   error?: string
+  /** `could not connect to …` when the connection itself failed. */
+  connectError?: string
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+}
+
+/** `could not connect to http://127.0.0.1:9/: connection refused` for a fetch that never reached the server. */
+function connectFailure(error: unknown, url: URL): string | undefined {
+  const own = error as { code?: string; errors?: { code?: string }[]; cause?: { code?: string; errors?: { code?: string }[] } }
+  const code = own?.code ?? own?.errors?.[0]?.code ?? own?.cause?.code ?? own?.cause?.errors?.[0]?.code
+  if (!code || !CONNECT_ERRORS[code]) return undefined
+  return `could not connect to ${url.origin}/: ${CONNECT_ERRORS[code]}`
 }
 
 type Step =
@@ -78,6 +111,9 @@ type Step =
   | { t: number; kind: 'platform'; event: PlatformEvent }
 
 const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding'])
+/** One connection pool per process: a replay reuses connections like a client does. */
+const httpAgent = new http.Agent({ keepAlive: true })
+const httpsAgent = new https.Agent({ keepAlive: true })
 
 /** The JSON-RPC messages of a value (a message or a batch). */
 function rpcList(value: unknown): Record<string, unknown>[] {
@@ -123,8 +159,11 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const target: ReplayTarget = typeof options.target === 'string' || options.target instanceof URL ? { url: options.target } : options.target
   const base = new URL(target.url)
   const waitMs = options.waitMs ?? 5000
+  const speed = options.speed ?? (options.realtime ? 1 : 0)
+  if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
   const matcher = new Matcher(options.matchers)
   const bindings = new Bindings()
+  bindings.values.set('<origin>', base.origin)
   const live = new Map<number, LiveExchange>()
   const started = performance.now()
   const changed = new Set<() => void>()
@@ -192,18 +231,38 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
     live.set(interaction.id, x)
     const recorded = interaction.response
-    x.done = (async () => {
-      try {
-        const response = await fetch(url, { method: request.method, headers, body, signal: x.abort.signal })
-        x.status = response.status
-        x.headers = response.headers
+    // node:http with a keep-alive agent, not fetch: on a busy machine fetch costs several times more per request (see docs/recordings.md).
+    x.done = new Promise<void>((resolve) => {
+      let settled = false
+      const finish = (reason: string, error?: unknown) => {
+        if (settled) return
+        settled = true
+        x.endReason = x.abort.signal.aborted ? 'client-aborted' : reason
+        if (error !== undefined && !x.abort.signal.aborted) {
+          x.error = (error as Error).message
+          x.connectError = x.status === undefined ? connectFailure(error, url) : undefined
+        }
+        x.ended = true
+        notify()
+        resolve()
+      }
+      const outgoing: Record<string, string> = {}
+      headers.forEach((value, name) => (outgoing[name] = value))
+      if (body !== undefined) outgoing['content-length'] = String(Buffer.byteLength(body))
+      const send = url.protocol === 'https:' ? https.request : http.request
+      const req = send(url, { method: request.method, headers: outgoing, agent: url.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
+        x.status = res.statusCode ?? 0
+        const got = new Headers()
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) got.set(name, Array.isArray(value) ? value.join(', ') : value)
+        x.headers = got
         // Bind placeholders in headers as soon as they arrive: the next request may need them.
         for (const [name, value] of Object.entries(recorded?.headers ?? {})) {
-          const got = response.headers.get(name)
-          if (got !== null && Bindings.has(value) && !bindings.match(value, got)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: got } })
+          const live1 = got.get(name)
+          if (live1 !== null && Bindings.has(value) && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
         }
         notify()
-        if ((response.headers.get('content-type') ?? '').includes('text/event-stream') && response.body) {
+        res.setEncoding('utf8')
+        if ((got.get('content-type') ?? '').includes('text/event-stream')) {
           const recordedSse = recorded?.sse ?? []
           const parser = createParser({
             onEvent: (event) => {
@@ -219,35 +278,20 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
               notify()
             },
           })
-          const decoder = new TextDecoder()
-          // Read through a reader we can cancel: an abort that lands after the last event but before
-          // the stream ends would otherwise leave undici's body iterator pending for ever.
-          const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-          const cancel = () => void reader.cancel().catch(() => {})
-          if (x.abort.signal.aborted) cancel()
-          x.abort.signal.addEventListener('abort', cancel, { once: true })
-          try {
-            for (;;) {
-              const { done, value } = await reader.read()
-              if (done) break
-              parser.feed(decoder.decode(value, { stream: true }))
-            }
-          } finally {
-            x.abort.signal.removeEventListener('abort', cancel)
-          }
-          if (x.abort.signal.aborted) throw new Error('aborted')
+          res.on('data', (chunk: string) => parser.feed(chunk))
         } else {
-          x.body = await response.text()
+          let text = ''
+          res.on('data', (chunk: string) => (text += chunk))
+          res.on('end', () => (x.body = text))
         }
-        x.endReason = 'complete'
-      } catch (error) {
-        x.endReason = x.abort.signal.aborted ? 'client-aborted' : `error: ${(error as Error).message}`
-        if (!x.abort.signal.aborted) x.error = (error as Error).message
-      } finally {
-        x.ended = true
-        notify()
-      }
-    })()
+        res.on('end', () => finish('complete'))
+        res.on('error', (error) => finish(`error: ${error.message}`, error))
+        res.on('close', () => finish(x.abort.signal.aborted ? 'client-aborted' : 'complete'))
+      })
+      req.on('error', (error) => finish(`error: ${error.message}`, error))
+      x.abort.signal.addEventListener('abort', () => req.destroy(), { once: true })
+      req.end(body)
+    })
     return x
   }
 
@@ -256,8 +300,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   let messages = 0
   for (const step of steps) {
     await waitUntil(step.t)
-    if (options.realtime) {
-      const due = started + step.t - performance.now()
+    if (speed > 0) {
+      const due = started + step.t / speed - performance.now()
       if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
     }
     if (step.kind === 'request') {
@@ -306,7 +350,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     const request = describeRequest(interaction)
     if (!recorded || !x) continue
     if (x.status === undefined) {
-      const received = x.error ?? `no answer within ${waitMs} ms`
+      const received = x.connectError ?? x.error ?? `no answer within ${waitMs} ms`
       mismatches.push({ interaction: interaction.id, request, where: 'connection', difference: { path: '(response)', matcher: 'answered', expected: recorded.status, received } })
       continue
     }
@@ -331,17 +375,30 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         continue
       }
       const differences = matcher.compare(want.value, got, bindings)
-      if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]!, closest: closest(got, `${interaction.id}/${want.where}`) })
+      if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]! })
     }
   }
+  // The first difference first: recorded order of the interactions, then position in the answer.
+  const position = (m: ReplayMismatch) => {
+    const n = /(\d+)/.exec(m.where)?.[1]
+    return m.where === 'status' ? -1 : m.where.startsWith('header') ? -0.5 : n ? Number(n) : 0
+  }
+  mismatches.sort((a, b) => a.interaction - b.interaction || position(a) - position(b))
+  const connectionError = [...live.values()].find((x) => x.connectError)?.connectError
+  const rerecord = options.rerecord ?? rerecordCommand(cassette.meta.rerecord, source, typeof options.target === 'string' || options.target instanceof URL ? String(options.target) : String(target.url))
   const result: ReplayResult = {
     ok: mismatches.length === 0,
     source,
+    differing: new Set(mismatches.map((m) => `${m.interaction}/${m.where}`)).size,
+    ...(mismatches[0] ? { first: mismatches[0] } : {}),
+    ...(connectionError ? { connectionError } : {}),
+    rerecord,
     messages,
     durationMs: Math.round(performance.now() - started),
     mismatches,
-    report: mismatches.length ? formatReport(source, cassette, mismatches, options.rerecord ?? cassette.meta.rerecord) : '',
+    report: '',
   }
+  result.report = mismatches.length ? formatReport(result, cassette) : ''
   if (!result.ok && options.throwOnMismatch !== false) throw new HarnessError('ERR_REPLAY_MISMATCH', result.report)
   return result
 }
@@ -352,20 +409,27 @@ function cloneBindings(bindings: Bindings): Bindings {
   return copy
 }
 
-/** The mismatch report (STYLE.md #6): cassette, message, closest recorded message, failed matcher, re-record command. */
-export function formatReport(source: string, cassette: Cassette, mismatches: ReplayMismatch[], rerecord?: string): string {
+/**
+ * The mismatch report: the first difference first (its path, recorded vs received), how many answers
+ * differ, the others, the nearest recorded message only for a message the recording does not have,
+ * and the command that re-records the file that was replayed. A target that cannot be reached is one line.
+ */
+export function formatReport(result: Pick<ReplayResult, 'source' | 'mismatches' | 'differing' | 'rerecord' | 'connectionError'>, cassette: Cassette): string {
+  const { source, mismatches } = result
+  if (result.connectionError) return `Failed to replay ${source}: ${result.connectionError}. Start the server, or pass the right --target.`
   const lines: string[] = []
   const first = mismatches[0]!
-  lines.push(`Failed to replay ${first.request} from ${source} (mode: replay): ${mismatches.length} answer${mismatches.length === 1 ? '' : 's'} differ from the recording.`)
+  const count = `${result.differing} answer${result.differing === 1 ? ' differs' : 's differ'}`
+  lines.push(`Failed to replay ${source} (mode: replay): ${count} from the recording. First: ${first.difference.path} in the answer to #${first.interaction} ${first.request}, ${first.where} (recorded ${show(first.difference.expected)} ≠ received ${show(first.difference.received)}).`)
   for (const m of mismatches.slice(0, 10)) {
     const interaction = cassette.interactions.find((i) => i.id === m.interaction)
-    lines.push(`  #${m.interaction} ${interaction?.request.method} ${interaction?.request.path} ${m.request}, ${m.where}: failed matcher ${m.difference.matcher} at ${m.difference.path} (recorded ${show(m.difference.expected)} ≠ received ${show(m.difference.received)})`)
+    lines.push(`  #${m.interaction} ${interaction?.request.method} ${interaction?.request.path} ${m.request}, ${m.where}: ${m.difference.path} (recorded ${show(m.difference.expected)} ≠ received ${show(m.difference.received)}; matcher ${m.difference.matcher})`)
     if (m.closest) {
       const d = m.closest.difference
-      lines.push(`    Closest recorded: #${m.closest.interaction} ${m.closest.where}${d ? `, failed matcher ${d.matcher} at ${d.path} (${show(d.expected)} ≠ ${show(d.received)})` : ', identical'}`)
+      lines.push(`    Nearest recorded message: #${m.closest.interaction} ${m.closest.where}${d ? `, differs at ${d.path} (${show(d.expected)} ≠ ${show(d.received)})` : ', identical'}`)
     }
   }
   if (mismatches.length > 10) lines.push(`  … and ${mismatches.length - 10} more`)
-  lines.push(`  Re-record: ${rerecord ?? `mcp-harness record --target <server> --out ${source}`}`)
+  lines.push(`  Re-record: ${result.rerecord}`)
   return lines.join('\n')
 }

@@ -83,3 +83,31 @@ describe('secret scan', () => {
     expect(second!.request.headers['mcp-session-id']).toBe('<session-1>')
   })
 })
+
+test('OAuth values inside URLs, HTML forms and PKCE challenges are redacted too', () => {
+  const verifierish = 'S0gp7a5ztz00OiBZj6mKa2u9ipFko32TNyZFNXbLnc8'
+  const cassette = buildCassette(
+    {
+      events: [],
+      exchanges: [
+        {
+          id: 1,
+          t: 0,
+          request: { method: 'GET', path: '/authorize', query: `?code_challenge=${verifierish}&url=${encodeURIComponent('https://github.com/login/oauth/authorize?state=upstream-state-123&client_id=x')}`, headers: {} },
+          response: {
+            t: 1,
+            status: 200,
+            headers: { 'content-type': 'text/html', location: 'http://127.0.0.1:9/cb?code=the-code-1234&state=abc&iss=x' },
+            bodyText: '<form action="/authorize?state=s3cr3t-state"><input type="hidden" name="handle" value="hAnDlE-1234567890"><input name="decision" value="approve"></form>',
+            end: { t: 2, reason: 'complete' },
+          },
+        },
+      ],
+    },
+    { client: 'test', scenario: 'urls', transport: 'other', recordedWith: 'proxy' },
+  )
+  const text = JSON.stringify(cassette)
+  for (const secret of [verifierish, 'upstream-state-123', 'the-code-1234', 's3cr3t-state', 'hAnDlE-1234567890']) expect(text).not.toContain(secret)
+  expect(text).toContain('value=\\"approve\\"')
+  expect(findSecrets(cassette)).toEqual([])
+})

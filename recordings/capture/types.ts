@@ -8,6 +8,15 @@ export interface CapturedSseEvent {
   data: string
 }
 
+/** One WebSocket message or close as it passed the capture; text verbatim, binary in base64. */
+export interface CapturedWsFrame {
+  t: number
+  from: 'client' | 'server'
+  data?: string
+  binary?: string
+  close?: { code: number; reason: string }
+}
+
 /** One HTTP exchange as a capture saw it, before redaction and normalization. */
 export interface CapturedExchange {
   id: number
@@ -20,6 +29,8 @@ export interface CapturedExchange {
     headers: Record<string, string>
     bodyText?: string
     sse?: CapturedSseEvent[]
+    /** After a 101 upgrade: the WebSocket frames, both directions. */
+    ws?: CapturedWsFrame[]
     end?: { t: number; reason: string }
   }
 }
@@ -36,6 +47,8 @@ export interface CapturedPlatformEvent {
 export interface CapturedSession {
   exchanges: CapturedExchange[]
   events: CapturedPlatformEvent[]
+  /** Origins of the recorded server (e.g. `http://127.0.0.1:8788`); the cassette writes them as `<origin>`. */
+  origins?: string[]
 }
 
 /**

@@ -1,11 +1,48 @@
 import type { CapturedSession } from '../capture/types.ts'
-import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, type Redactor } from '../../core/redact/index.ts'
-import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent } from './schema.ts'
+import { applyFieldRedactors, applyHeaderRedactors, applyJsonRedactors, defaultRedactors, redactFields, type Redactor } from '../../core/redact/index.ts'
+import { CASSETTE_VERSION, CassetteSchema, type Cassette, type CassetteMeta, type Interaction, type SseEvent, type WsFrame } from './schema.ts'
 
 /** Request headers that say nothing about the session and change run to run. */
 const DROPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cf-connecting-ip', 'cf-ray'])
 /** Response headers that change run to run or describe the connection, not the answer (plus Miniflare's internal `mf-*`). */
 const DROPPED_RESPONSE_HEADERS = new Set(['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'cf-ray', 'server', 'x-powered-by'])
+
+/**
+ * OAuth flow values that are single-use or derived from a secret (the PKCE challenge, consent
+ * handles and CSRF tokens of approval forms): not credentials by spec, but nothing a cassette needs.
+ */
+const FLOW_REDACTOR = redactFields(['code_challenge', 'handle', 'csrf_token', 'csrf', '_csrf', 'nonce'])
+/** Header values that are URLs, whose query may carry OAuth values (`Location: …/callback?code=…&state=…`). */
+const URL_VALUED_HEADERS = new Set(['location', 'content-location', 'referer', 'refresh'])
+
+/** Redacts the query of a URL (and of URLs nested in its query) by field name; other text is returned as is. */
+function redactUrl(value: string, redactors: Redactor[], depth = 0): string {
+  const q = value.indexOf('?')
+  if (q < 0 || depth > 2 || !/^(?:[a-z][a-z0-9+.-]*:\/\/|\/)/i.test(value)) return value
+  const hash = value.indexOf('#', q)
+  const query = value.slice(q + 1, hash < 0 ? undefined : hash)
+  const redactedQuery = new URLSearchParams()
+  for (const [name, field] of applyFieldRedactors(new URLSearchParams(query), redactors)) redactedQuery.append(name, redactUrl(field, redactors, depth + 1))
+  const text = redactedQuery.toString()
+  return text === new URLSearchParams(query).toString() ? value : `${value.slice(0, q)}?${text}${hash < 0 ? '' : value.slice(hash)}`
+}
+
+/** Redacts URLs in HTML attributes and the values of hidden form fields with a redacted name. */
+function redactHtml(text: string, redactors: Redactor[]): string {
+  return text
+    .replace(/\b(href|action|src|content)="([^"]*)"/gi, (all, attribute: string, url: string) => {
+      const decoded = url.replace(/&amp;/g, '&')
+      const out = redactUrl(decoded, redactors)
+      return out === decoded ? all : `${attribute}="${out.replace(/&/g, '&amp;')}"`
+    })
+    .replace(/<input\b[^>]*>/gi, (tag) => {
+      const name = /\bname="([^"]*)"/i.exec(tag)?.[1]
+      const value = /\bvalue="([^"]*)"/i.exec(tag)?.[1]
+      if (!name || value === undefined) return tag
+      const [[, replaced] = ['', value]] = [...applyFieldRedactors(new URLSearchParams([[name, value]]), redactors)]
+      return replaced === value ? tag : tag.replace(/\bvalue="[^"]*"/i, `value="${replaced}"`)
+    })
+}
 
 export interface BuildCassetteOptions {
   /** Extra redactors, applied after the defaults. */
@@ -61,6 +98,7 @@ function parseBody(text: string | undefined, contentType: string | undefined, re
     }
   }
   if (contentType?.includes('application/x-www-form-urlencoded')) return { bodyText: fix(applyFieldRedactors(new URLSearchParams(text), redactors).toString()) }
+  if (contentType?.includes('html')) return { bodyText: fix(redactHtml(text, redactors)) }
   return { bodyText: fix(text) }
 }
 
@@ -96,7 +134,7 @@ const ms = (t: number) => Math.max(0, Math.round(t))
  * @example const cassette = buildCassette(proxy.snapshot(), { client: 'mcp-inspector-cli', scenario: 'tools-list', transport: 'streamable-http', recordedWith: 'proxy' })
  */
 export function buildCassette(session: CapturedSession, meta: CassetteMeta, options: BuildCassetteOptions = {}): Cassette {
-  const redactors = [...defaultRedactors, ...(options.redactors ?? [])]
+  const redactors = [...defaultRedactors, FLOW_REDACTOR, ...(options.redactors ?? [])]
   const exchanges = canonicalOrder(session.exchanges)
   const t0 = exchanges[0]?.t ?? 0
   const ids = new Placeholders()
@@ -113,16 +151,22 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
     const name = event.detail.name
     if (typeof name === 'string' && /^(?:streamable-http|sse):/.test(name)) ids.for('session', name.slice(name.indexOf(':') + 1))
   }
-  const fix = (s: string) => ids.replaceIn(s, ['session'])
+  // The recorded server's origin becomes `<origin>`: a replay or a mock puts its own in its place.
+  const origins = (session.origins ?? []).filter(Boolean)
+  const fix = (s: string) => {
+    let out = ids.replaceIn(s, ['session'])
+    for (const origin of origins) if (out.includes(origin) || out.includes(encodeURIComponent(origin))) out = out.split(origin).join('<origin>').split(encodeURIComponent(origin)).join(encodeURIComponent('<origin>'))
+    return out
+  }
   // 2. Rewrite each exchange: redact, then placeholders, then relative times.
   const interactions: Interaction[] = exchanges.map((x, index) => {
     const reqHeaders: Record<string, string> = {}
     for (const [name, value] of Object.entries(applyHeaderRedactors(x.request.headers, redactors))) {
       if (DROPPED_REQUEST_HEADERS.has(name)) continue
-      reqHeaders[name] = name === 'last-event-id' ? ids.for('event', value) : fix(value)
+      reqHeaders[name] = name === 'last-event-id' ? ids.for('event', value) : fix(URL_VALUED_HEADERS.has(name) ? redactUrl(value, redactors) : value)
     }
     const query: Record<string, string> = {}
-    for (const [name, value] of applyFieldRedactors(new URLSearchParams(x.request.query), redactors)) query[name] = fix(value)
+    for (const [name, value] of applyFieldRedactors(new URLSearchParams(x.request.query), redactors)) query[name] = fix(redactUrl(value, redactors))
     const interaction: Interaction = {
       id: index + 1,
       t: ms(x.t - t0),
@@ -131,7 +175,7 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
     const r = x.response
     if (r) {
       const resHeaders: Record<string, string> = {}
-      for (const [name, value] of Object.entries(applyHeaderRedactors(r.headers, redactors))) if (!DROPPED_RESPONSE_HEADERS.has(name) && !name.startsWith('mf-')) resHeaders[name] = fix(value)
+      for (const [name, value] of Object.entries(applyHeaderRedactors(r.headers, redactors))) if (!DROPPED_RESPONSE_HEADERS.has(name) && !name.startsWith('mf-')) resHeaders[name] = fix(URL_VALUED_HEADERS.has(name) ? redactUrl(value, redactors) : value)
       const sse: SseEvent[] | undefined = r.sse?.map((event) => {
         const parsed = parseBody(event.data, 'application/json', redactors, fix)
         return {
@@ -142,11 +186,21 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
           ...(parsed.body !== undefined ? { data: parsed.body } : { dataText: parsed.bodyText ?? '' }),
         }
       })
+      const ws: WsFrame[] | undefined = r.ws?.map((frame) => {
+        const parsed = frame.data !== undefined ? parseBody(frame.data, 'application/json', redactors, fix) : {}
+        return {
+          t: ms(frame.t - t0),
+          from: frame.from,
+          ...(parsed.body !== undefined ? { data: parsed.body } : frame.data !== undefined ? { dataText: parsed.bodyText ?? '' } : {}),
+          ...(frame.binary !== undefined ? { binary: frame.binary } : {}),
+          ...(frame.close ? { close: frame.close } : {}),
+        }
+      })
       interaction.response = {
         status: r.status,
         headers: resHeaders,
-        ...(sse ? { sse } : parseBody(r.bodyText, r.headers['content-type'], redactors, fix)),
-        end: r.end ? { t: ms(r.end.t - t0), reason: r.end.reason } : { t: ms((r.sse?.at(-1)?.t ?? r.t) - t0), reason: 'open' },
+        ...(sse ? { sse } : ws ? { ws } : parseBody(r.bodyText, r.headers['content-type'], redactors, fix)),
+        end: r.end ? { t: ms(r.end.t - t0), reason: r.end.reason } : { t: ms((r.sse?.at(-1)?.t ?? r.ws?.at(-1)?.t ?? r.t) - t0), reason: 'open' },
       }
     }
     return interaction

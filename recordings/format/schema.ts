@@ -32,7 +32,20 @@ export const RecordedRequestSchema = z
   .strict()
 export type RecordedRequest = z.infer<typeof RecordedRequestSchema>
 
-/** The server's half of one HTTP exchange: a plain body or a stream of SSE events. */
+/** One WebSocket message or close, in either direction, as it crossed the proxy. */
+export const WsFrameSchema = z
+  .object({
+    t: z.number().describe('Milliseconds since the session started'),
+    from: z.enum(['client', 'server']),
+    data: z.unknown().optional().describe('A text message parsed as JSON'),
+    dataText: z.string().optional().describe('A text message verbatim, when it is not JSON'),
+    binary: z.string().optional().describe('A binary message, base64'),
+    close: z.object({ code: z.number().int(), reason: z.string() }).strict().optional().describe('A close frame'),
+  })
+  .strict()
+export type WsFrame = z.infer<typeof WsFrameSchema>
+
+/** The server's half of one HTTP exchange: a plain body, a stream of SSE events, or WebSocket frames after a 101. */
 export const RecordedResponseSchema = z
   .object({
     status: z.number().int(),
@@ -40,6 +53,7 @@ export const RecordedResponseSchema = z
     body: z.unknown().optional(),
     bodyText: z.string().optional(),
     sse: z.array(SseEventSchema).optional().describe('Every SSE event separately, in arrival order'),
+    ws: z.array(WsFrameSchema).optional().describe('After a WebSocket upgrade (101): every message and close, both directions, in order'),
     end: z
       .object({
         t: z.number(),
@@ -72,15 +86,31 @@ export const PlatformEventSchema = z
   .strict()
 export type PlatformEvent = z.infer<typeof PlatformEventSchema>
 
+/**
+ * How a mock matches requests of this cassette (see recordings/match/request.ts); the file's defaults,
+ * which options passed in code extend.
+ */
+export const CassetteMatchSchema = z
+  .object({
+    params: z.boolean().optional().describe('Compare JSON-RPC params (default true)'),
+    query: z.boolean().optional().describe('Compare query parameter values (default true)'),
+    headers: z.array(z.string()).optional().describe('Request headers whose values must be equal'),
+    ignore: z.array(z.string()).optional().describe('Message paths left out of the comparison; `method:path` for one JSON-RPC method'),
+    order: z.enum(['any', 'strict']).optional().describe('any (default) or strict (recorded order)'),
+  })
+  .strict()
+export type CassetteMatch = z.infer<typeof CassetteMatchSchema>
+
 /** Who recorded the cassette, with what, and how to record it again. */
 export const CassetteMetaSchema = z
   .object({
     client: z.string().describe('The client that drove the session, e.g. mcp-inspector-cli'),
     scenario: z.string(),
-    transport: z.enum(['streamable-http', 'sse', 'mixed', 'other']),
-    recordedWith: z.enum(['proxy', 'emulator']),
+    transport: z.enum(['streamable-http', 'sse', 'websocket', 'mixed', 'other']),
+    recordedWith: z.enum(['proxy', 'emulator', 'har']).describe('proxy (record), emulator (transcript), har (imported from a HAR file)'),
     rerecord: z.string().optional().describe('The command that re-records this cassette'),
     notes: z.string().optional(),
+    match: CassetteMatchSchema.optional().describe('How a mock matches requests of this cassette'),
   })
   .strict()
 export type CassetteMeta = z.infer<typeof CassetteMetaSchema>

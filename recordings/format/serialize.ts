@@ -4,10 +4,10 @@ import { CassetteSchema, type Cassette } from './schema.ts'
 
 // Keys a reader looks for first; everything else follows alphabetically, so the file is stable.
 const KEY_ORDER = [
-  'version', 'meta', 'client', 'scenario', 'transport', 'recordedWith', 'rerecord', 'notes',
+  'version', 'meta', 'client', 'scenario', 'transport', 'recordedWith', 'rerecord', 'notes', 'match',
   'interactions', 'events',
   'id', 't', 'layer', 'type', 'request', 'response',
-  'method', 'path', 'query', 'status', 'headers', 'body', 'bodyText', 'event', 'retry', 'data', 'dataText', 'sse', 'end', 'reason',
+  'method', 'path', 'query', 'status', 'headers', 'body', 'bodyText', 'event', 'retry', 'data', 'dataText', 'sse', 'ws', 'from', 'binary', 'close', 'end', 'reason',
 ]
 const RANK = new Map(KEY_ORDER.map((key, index) => [key, index]))
 

@@ -1,5 +1,8 @@
-/** Placeholders a replay binds to live values (`<session-1>`, `<event-3>`), and redactions, which match anything. */
-const TOKEN = /<(?:session|event)-\d+>|<redacted:[^>]+>/g
+/**
+ * Placeholders a replay binds to live values (`<session-1>`, `<event-3>`, `<origin>` for the
+ * server's own origin), and redactions, which match anything.
+ */
+const TOKEN = /<(?:session|event)-\d+>|<origin>|<redacted:[^>]+>/g
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 

@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest'
+import type { Interaction } from '../format/schema.ts'
+import { parseMatchOptions, RequestMatcher, type LiveRequest } from './request.ts'
+
+const recorded = (body: unknown, query: Record<string, string> = {}): Interaction => ({ id: 1, t: 0, request: { method: 'POST', path: '/mcp', query, headers: {}, body } })
+const live = (body: unknown, query: Record<string, string> = {}): LiveRequest => ({ method: 'POST', path: '/mcp', query, headers: {}, body })
+const call = (name: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args, ...extra } })
+
+describe('request matching', () => {
+  const matcher = new RequestMatcher(parseMatchOptions())
+
+  test('ids, progress tokens and timestamps never count', () => {
+    const a = recorded({ ...call('add', { a: 1, at: '2026-01-01T00:00:00Z' }, { _meta: { progressToken: 1 } }), id: 3 })
+    const b = live({ ...call('add', { a: 1, at: '2026-12-02T13:00:00.123Z' }, { _meta: { progressToken: 99 } }), id: 12 })
+    expect(matcher.differences(b, a)).toEqual([])
+  })
+
+  test('a differing param is named, shallow paths first', () => {
+    expect(matcher.differences(live(call('whoami', {})), recorded(call('add', { a: 2, b: 3 }))).map((d) => d.field)).toEqual(['params.name', 'params.arguments.a', 'params.arguments.b'])
+    expect(matcher.differences(live(call('add', { a: 4, b: 3 })), recorded(call('add', { a: 2, b: 3 })))).toEqual([{ field: 'params.arguments.a', recorded: 2, received: 4 }])
+  })
+
+  test('method, path and JSON-RPC method come before params', () => {
+    const d = matcher.differences({ ...live({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), path: '/other' }, recorded(call('add', {})))
+    expect(d.slice(0, 2).map((x) => x.field)).toEqual(['path', 'jsonrpc method'])
+  })
+
+  test('ignore paths, method-scoped ignores, query and custom functions are honoured', () => {
+    const scoped = new RequestMatcher(parseMatchOptions({ ignore: ['tools/call:params.arguments.a'] }))
+    expect(scoped.differences(live(call('add', { a: 9, b: 3 })), recorded(call('add', { a: 2, b: 3 })))).toEqual([])
+    const otherMethod = new RequestMatcher(parseMatchOptions({ ignore: ['prompts/get:params.arguments.a'] }))
+    expect(otherMethod.differences(live(call('add', { a: 9 })), recorded(call('add', { a: 2 })))).toHaveLength(1)
+    expect(matcher.differences(live(undefined, { x: '1' }), recorded(undefined, { x: '2' }))).toEqual([{ field: 'query.x', recorded: '2', received: '1' }])
+    expect(new RequestMatcher(parseMatchOptions({ query: false })).differences(live(undefined, { x: '1' }), recorded(undefined, { x: '2' }))).toEqual([])
+    const custom = new RequestMatcher(parseMatchOptions({ custom: () => false }))
+    expect(custom.differences(live(call('add', {})), recorded(call('add', {})))[0]!.field).toBe('(custom match function)')
+  })
+
+  test('a redacted recorded value matches anything', () => {
+    expect(matcher.differences(live(undefined, { code: 'abc' }), recorded(undefined, { code: '<redacted:code>' }))).toEqual([])
+  })
+
+  test('options from the cassette and from code are merged, and validated', () => {
+    expect(parseMatchOptions({ ignore: ['a'] }, { ignore: ['b'], order: 'strict' })).toMatchObject({ ignore: ['a', 'b'], order: 'strict' })
+    expect(parseMatchOptions({ order: 'strict', params: false }, { ignore: ['b'] })).toMatchObject({ ignore: ['b'], order: 'strict', params: false })
+    expect(() => parseMatchOptions({ headers: 'x' as unknown as string[] })).toThrow(/Invalid match options:\n {2}- "headers"/)
+  })
+})
