@@ -121,6 +121,7 @@ class EmulatorImpl implements Emulator {
   readonly #plugins: PluginInstance[] = []
   #appPatch: Partial<WorkerOptions> = {}
   #mf?: Miniflare
+  #entry?: URL
   #persistDir?: string
   #ownsPersistDir = false
   #disposed = false
@@ -133,7 +134,8 @@ class EmulatorImpl implements Emulator {
       host: options.host,
       port: options.port,
       transcript: this.transcript,
-      dispatch: (request) => this.miniflare.dispatchFetch(request.url, request as never) as unknown as Promise<Response>,
+      // Straight to workerd's entry socket: dispatchFetch drops empty header values and opens a connection per request.
+      upstream: { kind: 'runtime', url: () => this.#runtimeUrl() },
       middlewares: () => this.#middlewares,
     })
   }
@@ -220,10 +222,15 @@ class EmulatorImpl implements Emulator {
     } as MiniflareOptions
   }
 
+  #runtimeUrl(): URL {
+    if (!this.#mf || !this.#entry) throw new HarnessError('ERR_START', 'The emulator runtime is not running (it is restarting or was disposed).')
+    return this.#entry
+  }
+
   async #startRuntime(): Promise<void> {
     const mf = new Miniflare(this.#miniflareOptions())
     try {
-      await mf.ready
+      this.#entry = await mf.ready
     } catch (error) {
       await mf.dispose().catch(() => {})
       throw explainStartFailure(this.worker, error)
