@@ -35,7 +35,7 @@ const before = new FrontServer({
   upstream: { kind: 'dispatch', dispatch: (request) => emulator.miniflare.dispatchFetch(request.url, request as never) as unknown as Promise<Response> },
   middlewares: () => [],
 })
-const agent = new Agent({ keepAliveTimeout: 30_000 })
+const agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000 })
 try {
   const beforeUrl = await before.listen()
   const runtime = await emulator.miniflare.ready
@@ -56,12 +56,20 @@ try {
     },
   }
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(lanes).map((lane) => [lane, []]))
-  for (const run of Object.values(lanes)) for (let i = 0; i < WARMUP; i++) await run()
+  for (const [lane, run] of Object.entries(lanes)) {
+    for (let i = 0; i < WARMUP; i++) {
+      await run().catch((error: Error) => {
+        throw new Error(`[front-door bench] the ${lane} lane failed while warming up: ${error.message}`, { cause: error })
+      })
+    }
+  }
   for (let done = 0; done < CALLS; done += BLOCK) {
     for (const [lane, run] of Object.entries(lanes)) {
       for (let i = 0; i < BLOCK; i++) {
         const started = performance.now()
-        await run()
+        await run().catch((error: Error) => {
+          throw new Error(`[front-door bench] the ${lane} lane failed: ${error.message}`, { cause: error })
+        })
         samples[lane]!.push(performance.now() - started)
       }
     }

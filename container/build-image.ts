@@ -14,7 +14,7 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** Image repository name; the tag is a hash of the inputs. */
 export const IMAGE_REPOSITORY = 'mcp-harness'
 /** Folders of this checkout the image carries (tests excluded). */
-const SOURCE_DIRS = ['emulator', 'recordings', 'bin', 'container']
+const SOURCE_DIRS = ['core', 'emulator', 'recordings', 'bin', 'container']
 
 export interface ImageBuild {
   tag: string

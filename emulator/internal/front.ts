@@ -91,8 +91,12 @@ export class FrontServer {
   /** The Worker's subprotocol choice for each upgrade, so the client is answered with the same one. */
   readonly #protocols = new WeakMap<http.IncomingMessage, string>()
   readonly #webSockets = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => this.#protocols.get(req) ?? false })
-  /** Keep-alive connections to workerd's entry socket. */
-  readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 128 })
+  /**
+   * Keep-alive connections to workerd's entry socket. workerd closes an idle connection after 5 s
+   * (measured): reusing one near that moment fails a POST with "other side closed", so idle ones are
+   * dropped here first.
+   */
+  readonly #agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000, connections: 128 })
   #url?: URL
 
   constructor(options: FrontOptions) {
