@@ -9,6 +9,7 @@ import { saveEmulatorCassette } from '../recordings/capture/save-emulator-casset
 import { doctorCommand } from './doctor-command.ts'
 import { isHarnessError } from '../core/errors.ts'
 import { parsePort, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
+import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
 
 const HOSTS = ['127.0.0.1', 'localhost', '::1'] as const
 
@@ -121,6 +122,8 @@ const serve: CliCommand = {
       host: host as (typeof HOSTS)[number],
       environment: values.env as string | undefined,
       persistDir: values.persist as string | undefined,
+      // A serve runs for hours: keep the transcript bounded (oldest events dropped, with a marker).
+      transcript: { maxEvents: SERVE_MAX_EVENTS },
       // With --json, stdout carries the one ready line only: Worker output stays in the transcript.
       workerLog: values.json ? 'transcript' : 'inherit',
       onProgress: (message) => stderr.write(`${message}\n`),

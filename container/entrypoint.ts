@@ -11,13 +11,14 @@ import path from 'node:path'
 import { createEmulator, startControlPlane } from '../emulator/index.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 import { controlToken } from './control-token.ts'
+import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
 
 const mounted = process.env.MCP_HARNESS_CONFIG ?? '/srv/mcp-harness/worker/wrangler.jsonc'
 const config = await writableConfig(mounted)
 const publicPort = Number(process.env.MCP_HARNESS_PORT ?? 8787)
 const controlPublicPort = Number(process.env.MCP_HARNESS_CONTROL_PORT ?? 8788)
 
-const emulator = await createEmulator({ config, onProgress: (message) => console.error(`[mcp-harness] ${message}`) })
+const emulator = await createEmulator({ config, transcript: { maxEvents: SERVE_MAX_EVENTS }, onProgress: (message) => console.error(`[mcp-harness] ${message}`) })
 // The token never goes to the log: it comes from the environment, or is written to a file the ready line names.
 const token = await controlToken(process.env)
 const control = await startControlPlane(

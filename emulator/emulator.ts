@@ -109,7 +109,7 @@ function assertWorkerShape(worker: WorkerConfig, bundle: string): void {
 }
 
 class EmulatorImpl implements Emulator {
-  readonly transcript = new Transcript()
+  readonly transcript: Transcript
   readonly errors: HarnessError[] = []
   readonly worker: WorkerConfig
   readonly build: BuildResult
@@ -128,6 +128,7 @@ class EmulatorImpl implements Emulator {
 
   constructor(options: ResolvedEmulatorOptions, worker: WorkerConfig, build: BuildResult) {
     this.#options = options
+    this.transcript = new Transcript(options.transcript)
     this.worker = worker
     this.build = build
     this.#front = new FrontServer({

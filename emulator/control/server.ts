@@ -206,13 +206,11 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
     transcript: {
       GET: async ({ query }) => {
         const filter = parseBody(TranscriptQuerySchema, Object.fromEntries(query), 'read the transcript')
-        const events = emulator.transcript.events.filter(
-          (event) =>
-            (filter.layer === undefined || event.layer === filter.layer) &&
-            (filter.type === undefined || event.type === filter.type) &&
-            (filter.since === undefined || event.seq >= filter.since),
-        )
-        return { events, next: emulator.transcript.events.length }
+        // A cursor read: only the events from `since` on are looked at, not the whole transcript.
+        const events = emulator.transcript
+          .since(filter.since ?? 0)
+          .filter((event) => (filter.layer === undefined || event.layer === filter.layer) && (filter.type === undefined || event.type === filter.type))
+        return { events, next: emulator.transcript.nextSeq }
       },
       DELETE: async () => {
         emulator.transcript.reset()
