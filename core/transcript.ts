@@ -5,6 +5,8 @@
  */
 import { z } from 'zod'
 import { parseOptions } from './zod-error.ts'
+import { DEFAULT_REDACTED_HEADERS } from './redact/index.ts'
+import { redactEvent, redactHeaderRecord } from './redact/event.ts'
 
 export type TranscriptLayer = 'client' | 'hop' | 'lifecycle' | 'upstream' | 'harness'
 
@@ -24,42 +26,22 @@ export interface TranscriptEvent {
 export type TranscriptEventInput = Omit<TranscriptEvent, 'seq' | 't'>
 export type TranscriptListener = (event: TranscriptEvent) => void
 
-/** Header names whose values never enter a transcript as they are (STYLE: redact before anything persists). */
-export const SENSITIVE_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'cf-access-client-secret',
-])
+/** Header names whose values never enter a transcript as they are (the redaction module's defaults). */
+export const SENSITIVE_HEADERS = new Set(DEFAULT_REDACTED_HEADERS)
 
 /** Copies headers into a plain object with lower-case names, sensitive values replaced. */
 export function headersToRecord(headers: Headers | Record<string, string | string[] | undefined>): Record<string, string> {
   // Miniflare's responses carry undici's Headers, not the global class: test by shape.
   const out: Record<string, string> = {}
-  const set = (name: string, value: string) => {
-    const key = name.toLowerCase()
-    out[key] = SENSITIVE_HEADERS.has(key) ? redactValue(key, value) : value
-  }
   if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    ;(headers as Headers).forEach((value, name) => set(name, value))
+    ;(headers as Headers).forEach((value, name) => (out[name.toLowerCase()] = value))
   } else {
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined) continue
-      set(name, Array.isArray(value) ? value.join(', ') : value)
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
     }
   }
-  return out
-}
-
-function redactValue(name: string, value: string): string {
-  // Keep the scheme so a reader can still tell Bearer from Basic.
-  if (name === 'authorization' || name === 'proxy-authorization') {
-    const scheme = value.split(' ')[0]
-    return value.includes(' ') ? `${scheme} [redacted]` : '[redacted]'
-  }
-  return '[redacted]'
+  return redactHeaderRecord(out)
 }
 
 /** The type of the marker that stands for events dropped under `maxEvents`. */
@@ -92,10 +74,14 @@ export class Transcript {
     this.#maxEvents = parseOptions(TranscriptOptionsSchema, options, 'transcript options').maxEvents
   }
 
-  /** Appends an event (O(1) amortized) and tells every listener. */
+  /**
+   * Appends an event (O(1) amortized) and tells every listener. The event is redacted first, with the
+   * rules cassettes use (credential headers, OAuth codes, verifiers, tokens, client secrets): secrets
+   * never sit in memory, nor reach `/v1/transcript`.
+   */
   record(input: TranscriptEventInput): TranscriptEvent {
     const event = {
-      ...input,
+      ...redactEvent(input),
       seq: this.#nextSeq++,
       t: Math.round((performance.now() - this.#start) * 10) / 10,
     } as TranscriptEvent
