@@ -45,17 +45,14 @@ describe('waitUntil after the response', () => {
 
 describe('KI-23: custom Bearer front door, pending work that never settles', () => {
   test('KI-23: the GET and POST to /mcp are cancelled with "IoContext timed out due to inactivity" naming the pending work', async () => {
-    const started = performance.now()
     const client = await connectClient(emulator.url, { transport: 'streamable-http', headers: AUTH })
     // The handshake succeeded; the client's GET stream now holds the front door's per-token lock.
     const listed = client.client.listTools().then(
       () => 'answered',
       (error: Error) => `failed: ${error.message}`,
     )
-    const outcome = await listed
-    const elapsed = performance.now() - started
-    expect(outcome).toMatch(/^failed: /)
-    expect(elapsed).toBeLessThan(5_000)
+    // How fast this fails is a timing claim (bench territory); here: it fails instead of hanging.
+    expect(await listed).toMatch(/^failed: /)
 
     // Both requests time out, each after the scaled inactivity limit of its own IoContext.
     const timedOut = (request: string) => (event: TranscriptEvent) => harness('timeout:inactivity')(event) && event.request === request
@@ -71,21 +68,20 @@ describe('KI-23: custom Bearer front door, pending work that never settles', () 
     const ends = await Promise.all(timeouts.map((event) => emulator.transcript.waitFor(ended(event.exchange), 3_000)))
     expect(ends.map((event) => event.reason)).toEqual(['timeout:inactivity', 'timeout:inactivity'])
     // Production's text is in the Worker's log, where `wrangler tail` shows it.
-    const logged = await emulator.transcript.waitFor((event) => event.type === 'worker-log' && String(event.line).includes(INACTIVITY_MESSAGE), 2_000)
-    expect(logged).toBeDefined()
+    const logs = () => emulator.transcript.filter({ layer: 'harness', type: 'worker-log' }).map((event) => String(event.line))
+    await emulator.transcript.waitFor((event) => event.type === 'worker-log' && String(event.line).includes(INACTIVITY_MESSAGE), 2_000).catch(() => undefined)
+    expect(logs().filter((line) => line.includes(INACTIVITY_MESSAGE)).length).toBeGreaterThan(0)
     await client.close().catch(() => {})
   })
 
   test('KI-23: from then on, a new initialize with the same token never completes and is cancelled', async () => {
     // The cancelled GET never released the token's lock: every reconnect (a new client, Inspector's
     // "Connect" again) queues behind it until production cancels it for inactivity.
-    const started = performance.now()
     const retry = await connectClient(emulator.url, { transport: 'streamable-http', headers: AUTH }).then(
       () => 'connected',
       (error: Error) => `failed: ${error.message}`,
     )
     expect(retry).toMatch(/^failed: /)
-    expect(performance.now() - started).toBeLessThan(5_000)
     const initialize = emulator.transcript.events.filter((event) => event.layer === 'client' && event.type === 'request' && (event.body as { method?: string } | undefined)?.method === 'initialize').at(-1)
     const timeout = await emulator.transcript.waitFor((event) => harness('timeout:inactivity')(event) && event.exchange === initialize?.exchange, 3_000)
     expect(timeout).toMatchObject({ request: 'POST /mcp', message: INACTIVITY_MESSAGE })
