@@ -32,8 +32,8 @@ export { hibernationPlugin, HibernationOptionsSchema, EvictOptionsSchema, HIBERN
 export type { HibernationOptions, EvictOptions, HibernationBlocker } from './plugins/hibernation.ts'
 
 /* Transcript */
-export { Transcript, SENSITIVE_HEADERS } from '../core/transcript.ts'
-export type { TranscriptEvent, TranscriptLayer, TranscriptListener } from '../core/transcript.ts'
+export { Transcript, SENSITIVE_HEADERS, TranscriptOptionsSchema, TRUNCATED_EVENT } from '../core/transcript.ts'
+export type { TranscriptEvent, TranscriptLayer, TranscriptListener, TranscriptOptions } from '../core/transcript.ts'
 
 /* Errors */
 export { HarnessError, isHarnessError } from '../core/errors.ts'
