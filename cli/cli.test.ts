@@ -173,7 +173,10 @@ describe('mcp-harness serve', () => {
       expect(out).toMatch(/SSE \(legacy\)\s+http:\/\/127\.0\.0\.1:\d+\/sse/)
       expect(out).toContain(`npx mcp-remote ${mcp}`)
       expect(out).toContain('"mcpServers"')
+      // A workerd process existed before the signal (else "none alive after" would prove nothing) and is gone after.
       const workerd = descendants(run.child.pid!).filter((p) => p.name === 'workerd')
+      if (HAS_PROC) expect(workerd.length).toBeGreaterThan(0)
+      expect(workerd.every((p) => alive(p.pid))).toBe(true)
       run.child.kill('SIGINT')
       expect(await run.exited).toBe(0)
       expect(workerd.filter((p) => alive(p.pid))).toEqual([])

@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util'
 import type { Emulator } from '../emulator/emulator.ts'
 import type { EmulatorOptions } from '../emulator/options.ts'
 import { startControlPlane } from '../emulator/control/server.ts'
+import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
 import { findHarnessConfig, parseUpstreamFlag, printableConfig, resolveHarnessOptions, providersFromSpecs } from '../emulator/config-file.ts'
 import { resolveConfigPath } from '../emulator/internal/wrangler.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
@@ -283,6 +284,8 @@ export const serveCommand: CliCommand = {
       emulator = await createEmulator({
         ...options,
         harnessConfig: false,
+        // A serve runs for hours: keep the transcript bounded (oldest events dropped, with a marker).
+        transcript: { maxEvents: SERVE_MAX_EVENTS, ...options.transcript },
         // With --json, stdout carries the one ready line only: Worker output stays in the transcript.
         workerLog: values.json ? 'transcript' : 'inherit',
         onProgress: (message) => stderr.write(`${message}\n`),
@@ -296,7 +299,7 @@ export const serveCommand: CliCommand = {
     let control: Awaited<ReturnType<typeof startControlPlane>> | undefined
     if (values.control) {
       try {
-        control = await startControlPlane(emulator, { host: options.host ?? '127.0.0.1', port: controlPort }, { saveCassette: saveEmulatorCassette })
+        control = await startControlPlane(emulator, { host: options.host ?? '127.0.0.1', port: controlPort, ...(resolution.cassettes ? { cassettesDir: resolution.cassettes } : {}) }, { saveCassette: saveEmulatorCassette })
       } catch (error) {
         await emulator.dispose()
         throw explainPortInUse(error, '--control-port')

@@ -11,14 +11,22 @@ import path from 'node:path'
 import { createEmulator } from '../emulator/index.ts'
 import { startControlPlane } from '../emulator/control/server.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
+import { controlToken } from './control-token.ts'
+import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
 
 const mounted = process.env.MCP_HARNESS_CONFIG ?? '/srv/mcp-harness/worker/wrangler.jsonc'
 const config = await writableConfig(mounted)
 const publicPort = Number(process.env.MCP_HARNESS_PORT ?? 8787)
 const controlPublicPort = Number(process.env.MCP_HARNESS_CONTROL_PORT ?? 8788)
 
-const emulator = await createEmulator({ config, onProgress: (message) => console.error(`[mcp-harness] ${message}`) })
-const control = await startControlPlane(emulator, { token: process.env.MCP_HARNESS_CONTROL_TOKEN || undefined }, { saveCassette: saveEmulatorCassette })
+const emulator = await createEmulator({ config, transcript: { maxEvents: SERVE_MAX_EVENTS }, onProgress: (message) => console.error(`[mcp-harness] ${message}`) })
+// The token never goes to the log: it comes from the environment, or is written to a file the ready line names.
+const token = await controlToken(process.env)
+const control = await startControlPlane(
+  emulator,
+  { token: token.token, cassettesDir: process.env.MCP_HARNESS_CASSETTES_DIR || '/srv/mcp-harness/cassettes' },
+  { saveCassette: saveEmulatorCassette },
+)
 
 /**
  * wrangler writes `.wrangler/tmp` beside the config while bundling: a read-only mount is copied
@@ -63,7 +71,7 @@ console.log(
     mcp: `http://127.0.0.1:${publicPort}/mcp`,
     sse: `http://127.0.0.1:${publicPort}/sse`,
     health: `http://127.0.0.1:${publicPort}/health`,
-    control: { url: `http://127.0.0.1:${controlPublicPort}${control.url.pathname}`, token: control.token },
+    control: { url: `http://127.0.0.1:${controlPublicPort}${control.url.pathname}`, ...(token.source === 'env' ? { tokenFrom: 'MCP_HARNESS_CONTROL_TOKEN' } : { tokenFile: token.file }) },
   }),
 )
 

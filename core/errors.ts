@@ -20,6 +20,7 @@ export type HarnessErrorCode =
   | 'ERR_REPLAY_MISMATCH' // a target answered differently than the cassette recorded
   | 'ERR_UNSUPPORTED' // the operation is not possible in this configuration
   | 'ERR_EXISTS' // a file a command would write exists with other content (init: pass --force)
+  | 'ERR_PATH' // a path or id given from outside leaves the folder it must stay in
 
 export class HarnessError extends Error {
   override readonly name = 'HarnessError'

@@ -3,10 +3,15 @@
  * reports are all views of it.
  * @example emulator.transcript.filter({ layer: 'client', type: 'sse' })
  */
+import { z } from 'zod'
+import { parseOptions } from './zod-error.ts'
+import { DEFAULT_REDACTED_HEADERS } from './redact/index.ts'
+import { redactEvent, redactHeaderRecord } from './redact/event.ts'
+
 export type TranscriptLayer = 'client' | 'hop' | 'lifecycle' | 'upstream' | 'harness'
 
 export interface TranscriptEvent {
-  /** Position in the transcript, from 0. */
+  /** Position in the transcript: from 0, one more per event, for the emulator's lifetime (never reused, not even after `reset()`). */
   seq: number
   /** Milliseconds since the transcript started (0.1 ms resolution). */
   t: number
@@ -21,58 +26,67 @@ export interface TranscriptEvent {
 export type TranscriptEventInput = Omit<TranscriptEvent, 'seq' | 't'>
 export type TranscriptListener = (event: TranscriptEvent) => void
 
-/** Header names whose values never enter a transcript as they are (STYLE: redact before anything persists). */
-export const SENSITIVE_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'cf-access-client-secret',
-])
+/** Header names whose values never enter a transcript as they are (the redaction module's defaults). */
+export const SENSITIVE_HEADERS = new Set(DEFAULT_REDACTED_HEADERS)
 
 /** Copies headers into a plain object with lower-case names, sensitive values replaced. */
 export function headersToRecord(headers: Headers | Record<string, string | string[] | undefined>): Record<string, string> {
   // Miniflare's responses carry undici's Headers, not the global class: test by shape.
   const out: Record<string, string> = {}
-  const set = (name: string, value: string) => {
-    const key = name.toLowerCase()
-    out[key] = SENSITIVE_HEADERS.has(key) ? redactValue(key, value) : value
-  }
   if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    ;(headers as Headers).forEach((value, name) => set(name, value))
+    ;(headers as Headers).forEach((value, name) => (out[name.toLowerCase()] = value))
   } else {
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined) continue
-      set(name, Array.isArray(value) ? value.join(', ') : value)
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
     }
   }
-  return out
+  return redactHeaderRecord(out)
 }
 
-function redactValue(name: string, value: string): string {
-  // Keep the scheme so a reader can still tell Bearer from Basic.
-  if (name === 'authorization' || name === 'proxy-authorization') {
-    const scheme = value.split(' ')[0]
-    return value.includes(' ') ? `${scheme} [redacted]` : '[redacted]'
-  }
-  return '[redacted]'
-}
+/** The type of the marker that stands for events dropped under `maxEvents`. */
+export const TRUNCATED_EVENT = 'transcript:truncated'
+
+/** Bound of a transcript; the emulator option `transcript`. */
+export const TranscriptOptionsSchema = z
+  .object({
+    /**
+     * Most events kept; past it the oldest are dropped (an eighth at a time) and one marker event
+     * (`harness` / `transcript:truncated`, with `dropped`: how many so far) takes their place.
+     */
+    maxEvents: z.number().int().min(16).default(1_000_000),
+  })
+  .strict()
+export type TranscriptOptions = z.input<typeof TranscriptOptionsSchema>
+/** A bound that suits a long `serve` or container run (a test run keeps the generous default). */
+export const SERVE_MAX_EVENTS = 100_000
 
 export class Transcript {
-  readonly #events: TranscriptEvent[] = []
+  #events: TranscriptEvent[] = []
   readonly #listeners = new Set<TranscriptListener>()
-  #start = performance.now()
+  readonly #maxEvents: number
+  readonly #start = performance.now()
+  #nextSeq = 0
+  #dropped = 0
   #nextExchange = 1
 
-  /** Appends an event and tells every listener. */
+  constructor(options: TranscriptOptions = {}) {
+    this.#maxEvents = parseOptions(TranscriptOptionsSchema, options, 'transcript options').maxEvents
+  }
+
+  /**
+   * Appends an event (O(1) amortized) and tells every listener. The event is redacted first, with the
+   * rules cassettes use (credential headers, OAuth codes, verifiers, tokens, client secrets): secrets
+   * never sit in memory, nor reach `/v1/transcript`.
+   */
   record(input: TranscriptEventInput): TranscriptEvent {
     const event = {
-      ...input,
-      seq: this.#events.length,
+      ...redactEvent(input),
+      seq: this.#nextSeq++,
       t: Math.round((performance.now() - this.#start) * 10) / 10,
     } as TranscriptEvent
     this.#events.push(event)
+    if (this.#events.length > this.#maxEvents) this.#truncate()
     for (const listener of this.#listeners) {
       try {
         listener(event)
@@ -83,14 +97,59 @@ export class Transcript {
     return event
   }
 
+  /**
+   * Drops the oldest events, an eighth of the bound at a time (so appending stays O(1) amortized),
+   * and puts one marker in front that counts every event dropped so far. The marker carries the seq
+   * and time of the last dropped event, so seqs stay contiguous and `since()` stays an index.
+   */
+  #truncate(): void {
+    const target = this.#maxEvents - Math.max(1, Math.floor(this.#maxEvents / 8))
+    const first = this.#events[0]?.type === TRUNCATED_EVENT && this.#events[0].layer === 'harness' ? 1 : 0
+    const drop = this.#events.length - first - (target - 1)
+    const last = this.#events[first + drop - 1]!
+    this.#dropped += drop
+    const marker: TranscriptEvent = { layer: 'harness', type: TRUNCATED_EVENT, dropped: this.#dropped, maxEvents: this.#maxEvents, seq: last.seq, t: last.t }
+    this.#events.splice(0, first + drop, marker)
+  }
+
   /** A new exchange number, unique within this transcript. */
   nextExchange(): number {
     return this.#nextExchange++
   }
 
-  /** All events so far (a copy). */
-  get events(): TranscriptEvent[] {
-    return [...this.#events]
+  /**
+   * The events kept, in order: a live read-only view, not a copy (it grows as events are recorded).
+   * Copy it (`[...transcript.events]`) to keep a snapshot; use `since()` to read from a position.
+   */
+  get events(): readonly TranscriptEvent[] {
+    return this.#events
+  }
+
+  /** The seq the next event will get: a cursor to pass to `since()` later. Never goes back, not even on `reset()`. */
+  get nextSeq(): number {
+    return this.#nextSeq
+  }
+
+  /** The last event recorded, if any is kept. */
+  get last(): TranscriptEvent | undefined {
+    return this.#events.at(-1)
+  }
+
+  /** How many events were dropped under `maxEvents` since the transcript started. */
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  /**
+   * Events with `seq >= seq`, in order (a copy of just those). When some were dropped under the bound,
+   * the truncation marker comes first.
+   * @example const from = transcript.nextSeq; await work(); const mine = transcript.since(from)
+   */
+  since(seq: number): TranscriptEvent[] {
+    const first = this.#events[0]
+    if (!first) return []
+    // Seqs are contiguous from the first kept event: the position is an index, no search needed.
+    return this.#events.slice(Math.max(0, seq - first.seq))
   }
 
   /** Events matching every given field. */
@@ -125,13 +184,15 @@ export class Transcript {
     })
   }
 
-  /** Drops all events and restarts the clock. */
+  /**
+   * Drops all events. `seq` and the clock keep counting, so cursors (`since`) and positions stored
+   * before stay valid: an event recorded after a reset never reuses a seq.
+   */
   reset(): void {
-    this.#events.length = 0
-    this.#start = performance.now()
+    this.#events = []
   }
 
   toJSON(): TranscriptEvent[] {
-    return this.events
+    return [...this.#events]
   }
 }

@@ -117,7 +117,7 @@ function assertWorkerShape(worker: WorkerConfig, bundle: string): void {
 }
 
 class EmulatorImpl implements Emulator {
-  readonly transcript = new Transcript()
+  readonly transcript: Transcript
   readonly errors: HarnessError[] = []
   readonly worker: WorkerConfig
   readonly build: BuildResult
@@ -131,19 +131,22 @@ class EmulatorImpl implements Emulator {
   #entryModules: { type: 'ESModule'; path: string }[] = []
   #appPatch: Partial<WorkerOptions> = {}
   #mf?: Miniflare
+  #entry?: URL
   #persistDir?: string
   #ownsPersistDir = false
   #disposed = false
 
   constructor(options: ResolvedEmulatorOptions, worker: WorkerConfig, build: BuildResult) {
     this.#options = options
+    this.transcript = new Transcript(options.transcript)
     this.worker = worker
     this.build = build
     this.#front = new FrontServer({
       host: options.host,
       port: options.port,
       transcript: this.transcript,
-      dispatch: (request) => this.miniflare.dispatchFetch(request.url, request as never) as unknown as Promise<Response>,
+      // Straight to workerd's entry socket: dispatchFetch drops empty header values and opens a connection per request.
+      upstream: { kind: 'runtime', url: () => this.#runtimeUrl() },
       middlewares: () => this.#middlewares,
     })
     // Innermost wrapper: the Worker's own exceptions, before any plugin's wrapper sees the request.
@@ -246,11 +249,16 @@ class EmulatorImpl implements Emulator {
     }
   }
 
+  #runtimeUrl(): URL {
+    if (!this.#mf || !this.#entry) throw new HarnessError('ERR_START', 'The emulator runtime is not running (it is restarting or was disposed).')
+    return this.#entry
+  }
+
   async #startRuntime(): Promise<void> {
     const runtime = await loadRuntime()
     const mf = new runtime.miniflare.Miniflare(this.#miniflareOptions(runtime.miniflare))
     try {
-      await mf.ready
+      this.#entry = await mf.ready
     } catch (error) {
       await mf.dispose().catch(() => {})
       throw explainStartFailure(this.worker, error)

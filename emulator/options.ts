@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { CF_FIXTURE } from './internal/cf-fixture.ts'
 import { parseOptions } from '../core/zod-error.ts'
+import { TranscriptOptionsSchema } from '../core/transcript.ts'
 import { UpstreamOptionsSchema } from './plugins/upstream/index.ts'
 import { HopOptionsSchema } from './plugins/hop.ts'
 import { HibernationOptionsSchema } from './plugins/hibernation.ts'
@@ -59,6 +60,8 @@ export const EmulatorOptionsSchema = z.object({
   hibernation: HibernationOptionsSchema,
   /** How a browser would judge cross-origin requests (plugin `cors`); `enforce: true` applies it to non-browser clients. */
   cors: CorsOptionsSchema.default({ enforce: false, credentials: 'same-origin', read: ['mcp-session-id', 'www-authenticate'] }),
+  /** Bound of the in-memory transcript (`{ maxEvents }`): generous by default; `serve` uses a smaller one. */
+  transcript: TranscriptOptionsSchema.default({ maxEvents: 1_000_000 }),
   /** IoContext limits workerd lacks (plugin `timeouts`): off unless given; `{}` is production's, `{ scale: 0.01 }` is 100x faster. */
   timeouts: TimeoutsOptionsSchema.optional(),
 })

@@ -134,8 +134,30 @@ describe('mock serves the server side of a cassette', () => {
 })
 
 describe('capture', () => {
-  // @fixme Re-enacting an eviction recorded in a transcript is covered by sdk/hibernation (proxy-recorded);
-  // a tap test with an eviction was flaky while the emulator's evict() was being reworked.
+  test('KI-11: a cassette saved from the emulator transcript with an eviction right after the GET stream opens replays green', async () => {
+    const recorder = await freshEmulator()
+    const tap = tapTranscript(recorder.transcript)
+    await tap.start()
+    const client = new Client({ name: 'tap-evict-test', version: '0.1.0' })
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', recorder.url))
+    await client.connect(transport)
+    const memo = async () => ((await client.callTool({ name: 'memo', arguments: {} })).content as { text: string }[])[0]!.text
+    // The SDK opens its GET stream right after initialize: the eviction races that stream's Worker→DO upgrade.
+    await recorder.evict({ session: transport.sessionId!, webSockets: 'hibernate' })
+    expect(await memo()).toBe('1')
+    expect(await memo()).toBe('2')
+    await recorder.evict({ session: transport.sessionId!, webSockets: 'hibernate' })
+    expect(await memo()).toBe('1')
+    await transport.terminateSession()
+    await client.close()
+    await tap.stop()
+    const cassette = buildCassette(tap.snapshot(), { client: 'tap-evict-test', scenario: 'tap-evict', transport: 'streamable-http', recordedWith: 'emulator' })
+    expect(cassette.events.filter((event) => event.layer === 'lifecycle' && event.type === 'evicted')).toHaveLength(2)
+    expect(findSecrets(cassette)).toEqual([])
+    const result = await replay(cassette, { target: emulatorTarget(await freshEmulator()) })
+    expect(result.ok).toBe(true)
+  })
+
   test('a cassette saved from the emulator transcript replays green', async () => {
     const tap = tapTranscript(emulator.transcript)
     await tap.start()

@@ -104,7 +104,7 @@ export const FaultsResponseSchema = z.object({ faults: z.array(FaultEntrySchema)
 /** Body of `POST /v1/cassettes`. */
 export const CassetteSaveRequestSchema = z
   .object({
-    path: z.string().min(1).describe("Where to write the cassette, relative to the emulator's working directory"),
+    path: z.string().min(1).describe("Where to write the cassette, relative to the control plane's cassette folder (cassettesDir, default ./cassettes); absolute paths, '..' and symbolic links leading out are refused with 400"),
     client: z.string().min(1).default('unknown').describe('The client that drove the session, e.g. python-mcp'),
     scenario: z.string().min(1).default('control-plane').describe('Scenario name stored in the cassette'),
     transport: z.enum(['streamable-http', 'sse', 'mixed', 'other']).optional().describe('Inferred from the sessions seen when omitted'),

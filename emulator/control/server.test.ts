@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -12,10 +12,12 @@ import { startControlPlane, type ControlPlane } from './server.ts'
 
 let emulator: Emulator
 let control: ControlPlane
+let cassettesDir: string
 
 beforeAll(async () => {
   emulator = await createEmulator({ config: REFERENCE_CONFIG })
-  control = await startControlPlane(emulator, {}, { saveCassette: saveEmulatorCassette })
+  cassettesDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'control-')), 'cassettes')
+  control = await startControlPlane(emulator, { cassettesDir }, { saveCassette: saveEmulatorCassette })
 })
 afterAll(async () => {
   await control?.close()
@@ -143,8 +145,8 @@ describe('control plane', () => {
     const client = await connectClient(emulator.url, { transport: 'streamable-http' })
     expect(await client.text('add', { a: 20, b: 22 })).toBe('42')
     await client.close()
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'control-')), 'saved.json')
-    const res = await call('cassettes', { method: 'POST', body: JSON.stringify({ path: file, client: 'control-test', scenario: 'add' }) })
+    const file = path.join(cassettesDir, 'sdk', 'saved.json')
+    const res = await call('cassettes', { method: 'POST', body: JSON.stringify({ path: 'sdk/saved.json', client: 'control-test', scenario: 'add' }) })
     expect(res.status).toBe(200)
     const saved = await res.json()
     expect(saved.path).toBe(file)
@@ -152,6 +154,21 @@ describe('control plane', () => {
     const cassette = parseCassette(await readFile(file, 'utf8'), file)
     expect(cassette.meta).toMatchObject({ client: 'control-test', scenario: 'add', recordedWith: 'emulator' })
     expect(JSON.stringify(cassette)).not.toContain(client.sessionId())
+  })
+
+  test('refuses cassette paths that leave its folder (absolute, "..", a symbolic link out) with 400, writing nothing', async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'control-outside-'))
+    await mkdir(cassettesDir, { recursive: true })
+    await symlink(outside, path.join(cassettesDir, 'escape'))
+    for (const given of [path.join(outside, 'x.json'), '../x.json', 'sdk/../../x.json', 'escape/x.json', 'escape/deeper/x.json']) {
+      const res = await call('cassettes', { method: 'POST', body: JSON.stringify({ path: given }) })
+      expect(res.status).toBe(400)
+      const { error } = await res.json()
+      expect(error.code).toBe('ERR_PATH')
+      expect(error.message).toContain(JSON.stringify(given))
+    }
+    expect(await readdir(outside)).toEqual([])
+    expect(await readdir(path.dirname(cassettesDir))).toEqual(['cassettes'])
   })
 
   test('reads the transcript with filters and resets it', async () => {

@@ -1,10 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
+import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import type { Emulator } from '../emulator.ts'
 import { HarnessError, isHarnessError, type HarnessErrorCode } from '../../core/errors.ts'
 import { parseOptions } from '../../core/zod-error.ts'
+import { resolveInside } from '../../core/paths.ts'
 import type { HopFault, HopFaultHandle } from '../plugins/hop-faults.ts'
 import {
   CassetteSaveRequestSchema,
@@ -26,6 +28,8 @@ export const ControlPlaneOptionsSchema = z
     port: z.number().int().min(0).max(65535).default(0),
     /** Bearer token clients must send; a random one when omitted. */
     token: z.string().min(16, 'use at least 16 characters').optional(),
+    /** The one folder `POST /v1/cassettes` writes into (paths in requests are relative to it). */
+    cassettesDir: z.string().min(1).default('cassettes'),
   })
   .strict()
 export type ControlPlaneOptions = z.input<typeof ControlPlaneOptionsSchema>
@@ -35,7 +39,7 @@ export type ControlPlaneOptions = z.input<typeof ControlPlaneOptionsSchema>
  * passes them in, so the emulator does not import the modules that build on it.
  */
 export interface ControlPlaneServices {
-  /** Saves the emulator's transcript as a cassette (`POST /v1/cassettes`); without it that route answers 501. */
+  /** Saves the emulator's transcript as a cassette (`POST /v1/cassettes`); `request.path` is already resolved inside the cassette folder. Without it that route answers 501. */
   saveCassette?: (emulator: Emulator, request: CassetteSaveRequest) => Promise<{ path: string; interactions: number }>
 }
 
@@ -76,7 +80,7 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
   const token = options.token ?? randomBytes(32).toString('base64url')
   const expected = Buffer.from(`Bearer ${token}`)
   let baseUrl = new URL('http://127.0.0.1/')
-  const routes = buildRoutes(emulator, () => baseUrl, services)
+  const routes = buildRoutes(emulator, () => baseUrl, services, path.resolve(options.cassettesDir))
 
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -112,7 +116,7 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
       } catch (error) {
         if (error instanceof ControlError) return fail(error.status, error.code, error.message)
         if (isHarnessError(error)) {
-          const status = error.code === 'ERR_CONTROL' || error.code === 'ERR_OPTIONS' ? 400 : error.code === 'ERR_UNKNOWN_SESSION' ? 404 : error.code === 'ERR_UNSUPPORTED' ? 501 : 500
+          const status = error.code === 'ERR_CONTROL' || error.code === 'ERR_OPTIONS' || error.code === 'ERR_PATH' ? 400 : error.code === 'ERR_UNKNOWN_SESSION' ? 404 : error.code === 'ERR_UNSUPPORTED' ? 501 : 500
           return send(status, { error: { code: error.code, message: error.message } })
         }
         fail(500, 'ERR_CONTROL', `Failed to run ${req.method} ${url.pathname}: ${(error as Error)?.message ?? String(error)}`)
@@ -146,7 +150,7 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
   }
 }
 
-function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlaneServices): Record<string, Record<string, Handler>> {
+function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlaneServices, cassettesDir: string): Record<string, Record<string, Handler>> {
   // Faults set over HTTP, so they can be listed and replaced; emulator.faults itself only adds and clears.
   const faults: { handle: HopFaultHandle; fault: HopFault }[] = []
   const listFaults = () => ({ faults: faults.map(({ handle, fault }) => ({ id: handle.id, fired: handle.fired, fault })) })
@@ -202,13 +206,11 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
     transcript: {
       GET: async ({ query }) => {
         const filter = parseBody(TranscriptQuerySchema, Object.fromEntries(query), 'read the transcript')
-        const events = emulator.transcript.events.filter(
-          (event) =>
-            (filter.layer === undefined || event.layer === filter.layer) &&
-            (filter.type === undefined || event.type === filter.type) &&
-            (filter.since === undefined || event.seq >= filter.since),
-        )
-        return { events, next: emulator.transcript.events.length }
+        // A cursor read: only the events from `since` on are looked at, not the whole transcript.
+        const events = emulator.transcript
+          .since(filter.since ?? 0)
+          .filter((event) => (filter.layer === undefined || event.layer === filter.layer) && (filter.type === undefined || event.type === filter.type))
+        return { events, next: emulator.transcript.nextSeq }
       },
       DELETE: async () => {
         emulator.transcript.reset()
@@ -219,7 +221,9 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
       POST: async ({ body }) => {
         const request = parseBody(CassetteSaveRequestSchema, await body(), 'save a cassette')
         if (!services.saveCassette) throw new HarnessError('ERR_UNSUPPORTED', 'Failed to save a cassette: this control plane was started without the recordings module. Start it with `mcp-harness serve --control`.')
-        return services.saveCassette(emulator, request)
+        // Only inside the cassette folder: a control client must not pick where files land.
+        const file = await resolveInside(cassettesDir, request.path, 'cassette path')
+        return services.saveCassette(emulator, { ...request, path: file })
       },
     },
   }

@@ -2,9 +2,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { createParser } from 'eventsource-parser'
-import { WebSocketServer, type WebSocket as NodeWebSocket } from 'ws'
+import { Agent } from 'undici'
+import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws'
 import { HarnessError } from '../../core/errors.ts'
 import { headersToRecord, type Transcript } from '../../core/transcript.ts'
+import { forwardedHeaders, refuseTarget } from './front-policy.ts'
 
 /** What a front middleware sees of one client request. */
 export interface FrontContext {
@@ -36,27 +38,33 @@ interface WorkerSocket {
   addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void
 }
 
+/**
+ * Where the front door sends what it accepted:
+ * - `runtime`: straight to workerd's entry socket (the URL `Miniflare#ready` resolves to) over a
+ *   keep-alive pool: headers exactly as the client sent them (empty values too), responses streamed;
+ * - `dispatch`: through a dispatch function such as `Miniflare#dispatchFetch`, which opens a new
+ *   connection per request and drops empty header values (kept for comparison in benchmarks).
+ */
+export type FrontUpstream = { kind: 'runtime'; url: () => URL } | { kind: 'dispatch'; dispatch: Dispatch }
+
 export interface FrontOptions {
   host: string
   port: number
   transcript: Transcript
-  dispatch: Dispatch
+  upstream: FrontUpstream
   middlewares: () => FrontMiddleware[]
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
+/** Response headers that describe the connection, not the answer. */
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
 /** Bodies larger than this are recorded as their size only. */
 const MAX_RECORDED_BODY = 1024 * 1024
-
-/** The client's headers as the Worker should get them: without hop-by-hop headers, `Host`, or what `skip` names. */
-function forwardedHeaders(req: http.IncomingMessage, skip: (name: string) => boolean = () => false): Headers {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === 'host' || skip(name)) continue
-    headers.set(name, Array.isArray(value) ? value.join(', ') : value)
-  }
-  return headers
-}
+/** Statuses whose responses have no body (Fetch standard "null body status"). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+/** Miniflare's entry Worker answers 500 with this header (and the error as JSON) when asked not to render an error page. */
+const ERROR_STACK_HEADER = 'mf-experimental-error-stack'
+/** The Node stream behind a Response the front door built from the runtime's answer: read directly when no middleware replaced it. */
+const NODE_BODIES = new WeakMap<Response, Readable>()
 
 /** Parses a body for the transcript: JSON-RPC stays structured, other text stays text. */
 function bodyForTranscript(text: string, contentType: string | null): { body?: unknown; bodyText?: string } {
@@ -80,7 +88,15 @@ export class FrontServer {
   readonly #options: FrontOptions
   readonly #server: http.Server
   readonly #sockets = new Set<import('node:net').Socket>()
-  readonly #webSockets = new WebSocketServer({ noServer: true })
+  /** The Worker's subprotocol choice for each upgrade, so the client is answered with the same one. */
+  readonly #protocols = new WeakMap<http.IncomingMessage, string>()
+  readonly #webSockets = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => this.#protocols.get(req) ?? false })
+  /**
+   * Keep-alive connections to workerd's entry socket. workerd closes an idle connection after 5 s
+   * (measured): reusing one near that moment fails a POST with "other side closed", so idle ones are
+   * dropped here first.
+   */
+  readonly #agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000, connections: 128 })
   #url?: URL
 
   constructor(options: FrontOptions) {
@@ -143,6 +159,85 @@ export class FrontServer {
     for (const client of this.#webSockets.clients) client.terminate()
     for (const socket of this.#sockets) socket.destroy()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await this.#agent.destroy().catch(() => {})
+  }
+
+  /** Refuses a request target the front door does not serve (400, said plainly); true when refused. */
+  #refused(req: http.IncomingMessage, answer: (status: number, text: string) => void): boolean {
+    const refusal = refuseTarget(req.method ?? 'GET', req.url)
+    if (!refusal) return false
+    const exchange = this.#options.transcript.nextExchange()
+    this.#options.transcript.record({ layer: 'client', type: 'refused', exchange, method: req.method, target: req.url, reason: refusal })
+    answer(refusal.includes('Miniflare-internal') ? 404 : 400, refusal)
+    return true
+  }
+
+  /** The URL the Worker sees: the front door's own origin and the client's path (never a client-chosen host). */
+  #workerUrl(req: http.IncomingMessage): URL {
+    return new URL(`${this.url.origin}${req.url}`)
+  }
+
+  /**
+   * Sends a request to workerd's entry socket as it came (see `FrontUpstream`): `Host` is the front
+   * door's, so Miniflare's routing picks the user's Worker; `Accept-Encoding: identity` so the
+   * transcript reads plain text (the Worker still sees what production sends, `br, gzip`).
+   */
+  async #forward(request: Request, body: Uint8Array | undefined): Promise<Response> {
+    const { upstream } = this.#options
+    if (upstream.kind === 'dispatch') return upstream.dispatch(request)
+    const headers: string[] = []
+    request.headers.forEach((value, name) => {
+      if (name !== 'accept-encoding') headers.push(name, value)
+    })
+    headers.push('host', this.url.host, 'accept-encoding', 'identity', 'mf-disable-pretty-error', 'true')
+    const target = new URL(request.url)
+    const answer = await this.#agent.request({
+      origin: upstream.url().origin,
+      path: `${target.pathname}${target.search}`,
+      method: request.method,
+      headers,
+      body: body && body.length ? body : null,
+      signal: request.signal,
+    })
+    const responseHeaders = new Headers()
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value === undefined) continue
+      for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item)
+    }
+    if (answer.statusCode === 500 && responseHeaders.has(ERROR_STACK_HEADER)) {
+      // The Worker threw: the same failure dispatchFetch reports by throwing.
+      const text = await answer.body.text()
+      let message = text
+      try {
+        message = String((JSON.parse(text) as { message?: unknown }).message ?? text)
+      } catch {
+        // Not JSON: keep the text.
+      }
+      throw new Error(message)
+    }
+    if (NULL_BODY_STATUS.has(answer.statusCode) || request.method === 'HEAD') {
+      answer.body.dump().catch(() => {})
+      return new Response(null, { status: answer.statusCode, headers: responseHeaders })
+    }
+    const node = answer.body
+    let iterator: AsyncIterator<Buffer> | undefined
+    // A web stream that reads the Node stream only when something pulls it (a middleware that wraps
+    // the body); the front door itself reads the Node stream directly.
+    const web = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        iterator ??= node[Symbol.asyncIterator]()
+        const next = await iterator.next()
+        if (next.done) controller.close()
+        else controller.enqueue(new Uint8Array(next.value))
+      },
+      cancel(reason) {
+        node.destroy(reason instanceof Error ? reason : undefined)
+      },
+      // highWaterMark 0: nothing is pulled until a reader asks (the default would read ahead one chunk).
+    }, { highWaterMark: 0 })
+    const response = new Response(web, { status: answer.statusCode, headers: responseHeaders })
+    NODE_BODIES.set(response, node)
+    return response
   }
 
   /**
@@ -150,14 +245,19 @@ export class FrontServer {
    * and joined to the client's, each message and close recorded on the client layer.
    */
   async #upgrade(req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer): Promise<void> {
+    const refuse = (status: number, text: string) =>
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`)
+    if (this.#refused(req, refuse)) return
+    if (this.#options.upstream.kind === 'runtime') return this.#upgradeDirect(req, socket, head, refuse)
     const { transcript } = this.#options
     const exchange = transcript.nextExchange()
-    const url = new URL(req.url ?? '/', this.url)
+    const url = this.#workerUrl(req)
     // The WebSocket handshake headers belong to this hop; Miniflare makes its own.
     const headers = forwardedHeaders(req, (name) => name.startsWith('sec-websocket-'))
     headers.set('upgrade', 'websocket')
     transcript.record({ layer: 'client', type: 'request', exchange, method: 'GET', path: url.pathname, query: url.search, headers: headersToRecord(headers), upgrade: 'websocket' })
-    const response = (await this.#options.dispatch(new Request(url, { headers }))) as Response & { webSocket?: WorkerSocket | null }
+    if (this.#options.upstream.kind !== 'dispatch') return
+    const response = (await this.#options.upstream.dispatch(new Request(url, { headers }))) as Response & { webSocket?: WorkerSocket | null }
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
     const worker = response.webSocket
     if (response.status !== 101 || !worker) {
@@ -200,10 +300,95 @@ export class FrontServer {
     })
   }
 
+  /**
+   * Bridges a WebSocket upgrade straight to workerd's entry socket: a `ws` client there, the client's
+   * socket here, joined message by message (each recorded on the client layer), with the subprotocol
+   * the Worker chose.
+   */
+  async #upgradeDirect(req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer, refuse: (status: number, text: string) => void): Promise<void> {
+    const { transcript, upstream } = this.#options
+    if (upstream.kind !== 'runtime') return
+    const exchange = transcript.nextExchange()
+    const url = this.#workerUrl(req)
+    // The handshake headers belong to each hop; ws makes its own towards workerd.
+    const headers = forwardedHeaders(req, (name) => name.startsWith('sec-websocket-'))
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+    transcript.record({ layer: 'client', type: 'request', exchange, method: 'GET', path: url.pathname, query: url.search, headers: headersToRecord(headers), upgrade: 'websocket', ...(offered.length ? { protocols: offered } : {}) })
+    const outHeaders: Record<string, string> = { 'mf-disable-pretty-error': 'true' }
+    headers.forEach((value, name) => (outHeaders[name] = value))
+    outHeaders.host = this.url.host
+    const runtime = upstream.url()
+    const worker = new NodeWebSocket(`ws://${runtime.host}${url.pathname}${url.search}`, offered, { headers: outHeaders, perMessageDeflate: false, followRedirects: false })
+    socket.once('close', () => {
+      if (worker.readyState === NodeWebSocket.CONNECTING) worker.terminate()
+    })
+    const opened = await new Promise<boolean>((resolve, reject) => {
+      worker.once('upgrade', (answer) => {
+        transcript.record({ layer: 'client', type: 'response', exchange, status: 101, headers: headersToRecord(answer.headers) })
+      })
+      worker.once('open', () => resolve(true))
+      worker.once('unexpected-response', (_request, answer) => {
+        const chunks: Buffer[] = []
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+        answer.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8')
+          transcript.record({ layer: 'client', type: 'response', exchange, status: answer.statusCode ?? 502, headers: headersToRecord(answer.headers) })
+          socket.end(`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage || 'Error'}\r\ncontent-type: ${answer.headers['content-type'] ?? 'text/plain'}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+          transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+          resolve(false)
+        })
+      })
+      worker.once('error', reject)
+    }).catch((error: Error) => {
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: `upgrade-error: ${error.message}` })
+      refuse(502, `[mcp-harness] Failed to forward the WebSocket upgrade ${req.url}: ${error.message}`)
+      return false
+    })
+    if (!opened) return
+    if (socket.destroyed) {
+      worker.terminate()
+      return
+    }
+    if (worker.protocol) this.#protocols.set(req, worker.protocol)
+    this.#webSockets.handleUpgrade(req, socket, head, (client: NodeWebSocket) => {
+      const record = (direction: 'client->worker' | 'worker->client', data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+        const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+        transcript.record({ layer: 'client', type: 'ws-message', exchange, direction, ...(isBinary ? { bytes: buffer.byteLength } : parseData(buffer.toString('utf8'))) })
+        return buffer
+      }
+      client.on('message', (data, isBinary) => worker.send(record('client->worker', data, isBinary), { binary: isBinary }))
+      worker.on('message', (data, isBinary) => client.send(record('worker->client', data, isBinary), { binary: isBinary }))
+      let closed = false
+      const end = (by: string, code?: number, reason?: string) => {
+        if (closed) return
+        closed = true
+        transcript.record({ layer: 'client', type: 'ws-close', exchange, by, ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) })
+        transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+      }
+      // 1005/1006 are reported, never sent (RFC 6455 §7.4.1).
+      const pass = (to: NodeWebSocket, code: number, reason: string) => {
+        if (code === 1005) to.close()
+        else if (code === 1006) to.terminate()
+        else to.close(code, reason)
+      }
+      client.on('close', (code, reason) => {
+        end('client', code, reason.toString())
+        pass(worker, code, reason.toString())
+      })
+      worker.on('close', (code, reason) => {
+        end('worker', code, reason.toString())
+        pass(client, code, reason.toString())
+      })
+      client.on('error', () => worker.terminate())
+      worker.on('error', () => client.terminate())
+    })
+  }
+
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.#refused(req, (status, text) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text))) return
     const { transcript } = this.#options
     const exchange = transcript.nextExchange()
-    const url = new URL(req.url ?? '/', this.url)
+    const url = this.#workerUrl(req)
     const headers = forwardedHeaders(req)
     const method = req.method ?? 'GET'
     let bodyBuffer: Buffer | undefined
@@ -218,7 +403,8 @@ export class FrontServer {
       if (!res.writableFinished) abort.abort()
     })
     // redirect: 'manual': a Worker's 302 goes back to the client as is; following it here would fetch the Location from Node.
-    const request = new Request(url, { method, headers, body: bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined, signal: abort.signal, redirect: 'manual' })
+    const body = bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined
+    const request = new Request(url, { method, headers, body, signal: abort.signal, redirect: 'manual' })
     transcript.record({
       layer: 'client',
       type: 'request',
@@ -242,7 +428,7 @@ export class FrontServer {
     }
     if (!response && !abort.signal.aborted) {
       try {
-        response = await this.#options.dispatch(request)
+        response = await this.#forward(request, body)
       } catch (error) {
         if (abort.signal.aborted) {
           transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
@@ -268,7 +454,7 @@ export class FrontServer {
     const outHeaders: Record<string, string | string[]> = {}
     response.headers.forEach((value, name) => {
       // Node already decoded the body; Miniflare's own `mf-*` headers are internal to it.
-      if (HOP_BY_HOP.has(name) || name === 'content-length' || name === 'content-encoding' || name.startsWith('mf-')) return
+      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || name === 'content-encoding' || name.startsWith('mf-')) return
       if (name === 'set-cookie') return
       outHeaders[name] = value
     })
@@ -302,7 +488,9 @@ export class FrontServer {
     let text = ''
     let reason = 'complete'
     try {
-      for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+      const node = !response.bodyUsed ? NODE_BODIES.get(response) : undefined
+      const source = node ?? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
+      for await (const chunk of source) {
         const piece = decoder.decode(chunk as Uint8Array, { stream: true })
         if (parser) parser.feed(piece)
         else if (text.length <= MAX_RECORDED_BODY) text += piece

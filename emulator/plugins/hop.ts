@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import { createParser } from 'eventsource-parser'
 import { z } from 'zod'
 import type { Transcript } from '../../core/transcript.ts'
+import { applyJsonRedactors, defaultRedactors } from '../../core/redact/index.ts'
+import { redactCredentialKeys } from '../../core/redact/event.ts'
 import { HopFaults, type HopStep } from './hop-faults.ts'
 import type { EmulatorPlugin, PluginContext } from './types.ts'
 
@@ -85,16 +87,13 @@ interface ConnInfo {
 export const HOP_REPORT_WINDOW_MS = 15
 /** After this long without its answer, a hop call is taken as lost, not running. */
 const STALE_MS = 2_000
-const SENSITIVE_KEY = /token|secret|password|authorization|cookie|api[-_]?key/i
+/** Props and RPC values carry credentials under names a Worker picks (`accessToken`): the defaults plus those. */
+const HOP_REDACTORS = [...defaultRedactors, redactCredentialKeys()]
 const TAP_SOURCE = new URL('../workers/hop-tap.worker.js', import.meta.url)
 
 /** Replaces values under sensitive keys (props often carry access tokens). */
-function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) out[key] = SENSITIVE_KEY.test(key) && typeof item === 'string' ? '[redacted]' : redact(item, depth + 1)
-  return out
+function redact(value: unknown): unknown {
+  return applyJsonRedactors(value, HOP_REDACTORS)
 }
 
 /** Splits a DO name into the session it serves. */

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -54,9 +56,21 @@ async def test_a_python_session_saves_as_a_valid_cassette(mcp_harness: HarnessSe
     async with connect(mcp_harness, "streamable-http") as session:
         assert await session.text("add", {"a": 20, "b": 22}) == "42"
         sid = session.session_id
-    saved = mcp_harness.save_cassette(tmp_path / "python.json", client="python-mcp", scenario="add")
-    cassette = load_cassette(saved["path"])
+    # Paths are relative to the control plane's cassette folder (./cassettes of the CLI's working directory).
+    saved = mcp_harness.save_cassette(f"pytest-{uuid.uuid4().hex[:8]}/python.json", client="python-mcp", scenario="add")
+    try:
+        cassette = load_cassette(saved["path"])
+    finally:
+        shutil.rmtree(Path(saved["path"]).parent, ignore_errors=True)
     assert cassette["meta"]["client"] == "python-mcp" and cassette["meta"]["transport"] == "streamable-http"
     assert sid not in json.dumps(cassette), "session ids are replaced by placeholders"
     methods = [i["request"].get("body", {}).get("method") for i in cassette["interactions"] if isinstance(i["request"].get("body"), dict)]
     assert "initialize" in methods and "tools/call" in methods
+
+
+def test_the_control_plane_refuses_a_cassette_path_outside_its_folder(mcp_harness: HarnessServer, tmp_path: Path) -> None:
+    for path in (str(tmp_path / "python.json"), "../escape.json"):
+        with pytest.raises(HarnessError) as caught:
+            mcp_harness.save_cassette(path)
+        assert caught.value.code == "ERR_PATH" and caught.value.status == 400
+    assert not (tmp_path / "python.json").exists()

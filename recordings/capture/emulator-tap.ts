@@ -15,7 +15,7 @@ function asText(event: TranscriptEvent, key: 'body' | 'data'): string | undefine
  * ready for `buildCassette`.
  * @example const cassette = buildCassette(sessionFromTranscript(emulator.transcript.events), meta)
  */
-export function sessionFromTranscript(events: TranscriptEvent[]): CapturedSession {
+export function sessionFromTranscript(events: readonly TranscriptEvent[]): CapturedSession {
   const byExchange = new Map<number, CapturedExchange>()
   const platform: CapturedPlatformEvent[] = []
   for (const event of events) {
@@ -73,25 +73,26 @@ export function sessionFromTranscript(events: TranscriptEvent[]): CapturedSessio
  * @example const tap = tapTranscript(emulator.transcript); await tap.start(); …; buildCassette(tap.snapshot(), meta)
  */
 export function tapTranscript(transcript: Transcript): Capture {
+  // Cursors are seqs, not array positions: they stay valid when the transcript drops old events or is reset.
   let from = 0
   let to: number | undefined
   let off: (() => void) | undefined
   return {
     async start(onExchange) {
-      from = transcript.events.length
+      from = transcript.nextSeq
       to = undefined
       if (onExchange) {
         off = transcript.on((event) => {
           if (event.layer !== 'client' || event.type !== 'end') return
-          const x = sessionFromTranscript(transcript.events.slice(from)).exchanges.find((e) => e.id === event.exchange)
+          const x = sessionFromTranscript(transcript.since(from)).exchanges.find((e) => e.id === event.exchange)
           if (x) onExchange(x)
         })
       }
     },
     async stop() {
       off?.()
-      to = transcript.events.length
+      to = transcript.nextSeq
     },
-    snapshot: () => sessionFromTranscript(transcript.events.slice(from, to)),
+    snapshot: () => sessionFromTranscript(transcript.since(from).filter((event) => to === undefined || event.seq < to)),
   }
 }

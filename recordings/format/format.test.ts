@@ -66,6 +66,11 @@ function persisterContract(name: string, make: () => Promise<Persister>) {
     test('returns undefined for a cassette it never saved', async () => {
       expect(await (await make()).load('nothing/here')).toBeUndefined()
     })
+    test.each(['../x', 'sdk/../../x', '/tmp/x', ''])('refuses the id %j on save and load (ERR_PATH)', async (id) => {
+      const persister = await make()
+      await expect(persister.save(id, CASSETTE)).rejects.toMatchObject({ code: 'ERR_PATH' })
+      await expect(persister.load(id)).rejects.toMatchObject({ code: 'ERR_PATH' })
+    })
   })
 }
 persisterContract('memory', async () => createMemoryPersister())

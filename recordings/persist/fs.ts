@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { HarnessError } from '../../core/errors.ts'
+import { assertRelativePath, resolveInside } from '../../core/paths.ts'
 import { parseCassette, serializeCassette } from '../format/serialize.ts'
 import type { Cassette } from '../format/schema.ts'
 import type { Persister } from './types.ts'
@@ -45,14 +46,18 @@ export async function loadCassette(file: string): Promise<Cassette> {
 }
 
 /**
- * A persister over a folder: id `sdk/add` is `<root>/sdk/add.json`.
+ * A persister over a folder: id `sdk/add` is `<root>/sdk/add.json`. Ids are relative paths inside
+ * the folder: absolute ids, `..` and symbolic links leading out are refused (`ERR_PATH`).
  * @example const persister = createFsPersister('recordings/cassettes')
  */
 export function createFsPersister(root: string): Persister {
-  const fileOf = (id: string) => path.join(root, id.endsWith('.json') ? id : `${id}.json`)
+  const fileOf = (id: string) => {
+    const relative = assertCassetteId(id)
+    return resolveInside(root, relative.endsWith('.json') ? relative : `${relative}.json`, 'cassette id')
+  }
   return {
     async load(id) {
-      const file = fileOf(id)
+      const file = await fileOf(id)
       try {
         return parseCassette(await readFile(file, 'utf8'), file)
       } catch (error) {
@@ -60,6 +65,14 @@ export function createFsPersister(root: string): Persister {
         throw error
       }
     },
-    save: (id, cassette) => saveCassette(fileOf(id), cassette),
+    save: async (id, cassette) => saveCassette(await fileOf(id), cassette),
   }
+}
+
+/**
+ * Checks a cassette id (`sdk/add`): a relative path without `..`, so no persister leaves its root.
+ * @example assertCassetteId('inspector/login')
+ */
+export function assertCassetteId(id: string): string {
+  return assertRelativePath(id, 'cassette id')
 }

@@ -58,7 +58,7 @@ describe('authorization code flow', () => {
   test('the server exchanges the upstream code with PKCE and fetches the user, secrets redacted in the transcript', () => {
     const calls = emulator.transcript.filter({ layer: 'upstream', type: 'request' })
     expect(calls.map((event) => `${event.method} ${event.url}`)).toEqual(['POST https://github.com/login/oauth/access_token', 'GET https://api.github.com/user'])
-    expect(calls[0].body).toMatchObject({ client_id: 'test-client-id', client_secret: '[redacted]', code: '[redacted]', code_verifier: '[redacted]' })
+    expect(calls[0].body).toMatchObject({ client_id: 'test-client-id', client_secret: '<redacted:client_secret>', code: '<redacted:code>', code_verifier: '<redacted:code_verifier>' })
     const upstreamText = JSON.stringify(emulator.transcript.filter({ layer: 'upstream' }))
     expect(upstreamText).not.toContain('test-client-secret')
     expect(upstreamText).not.toMatch(/mock_(code|at|rt)_/)

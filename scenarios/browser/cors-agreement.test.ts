@@ -28,7 +28,7 @@ afterAll(async () => {
   await page?.close()
 })
 
-const harness = (events: TranscriptEvent[], type: string) => events.filter((event) => event.layer === 'harness' && event.type === type)
+const harness = (events: readonly TranscriptEvent[], type: string) => events.filter((event) => event.layer === 'harness' && event.type === type)
 
 describe.skipIf(!lane.run).each(CORS_CASES)('Chromium and the CORS model agree: $name', (server) => {
   test(`${server.name}: Chromium and the model give the same verdict`, async () => {

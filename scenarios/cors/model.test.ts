@@ -6,7 +6,7 @@ import { CORS_CASES, PAGE_ORIGIN } from './servers.ts'
 // The CORS model acting as the browser (`cors: { enforce: true }`) for the Node SDK client: it sends
 // the preflight, drops refused requests as a network error and hides unexposed headers. The browser
 // lane (scenarios/browser) checks the same expectations in Chromium.
-const harness = (events: TranscriptEvent[], type: string) => events.filter((event) => event.layer === 'harness' && event.type === type)
+const harness = (events: readonly TranscriptEvent[], type: string) => events.filter((event) => event.layer === 'harness' && event.type === type)
 
 describe.each(CORS_CASES)('CORS model, enforced: $name', (server) => {
   test(`${server.name}: the page's SDK client ${server.connects ? 'connects and calls add' : 'fails'} and the transcript names the header`, async () => {

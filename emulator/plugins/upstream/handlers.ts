@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { http, HttpResponse, type RequestHandler } from 'msw'
+import { applyFieldRedactors, applyJsonRedactors, defaultRedactors, DEFAULT_REDACTED_FIELDS } from '../../../core/redact/index.ts'
+import { redactUrlQuery } from '../../../core/redact/event.ts'
 
 /** A user the mocked provider signs in: `id` is the subject, other fields are the profile. */
 export interface UpstreamUser {
@@ -313,45 +315,26 @@ export function faultResponse(fault: UpstreamFault, errorStatus = 400): Response
   return new HttpResponse(`Injected upstream fault: HTTP ${fault.status}`, { status: fault.status ?? 500 })
 }
 
-/** Field names whose values never enter the transcript as they are. */
-export const UPSTREAM_SECRET_FIELDS = new Set([
-  'code',
-  'client_secret',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'code_verifier',
-  'state',
-  'token',
-])
+/** Field names whose values never enter the transcript as they are (the redaction module's defaults). */
+export const UPSTREAM_SECRET_FIELDS = new Set(DEFAULT_REDACTED_FIELDS)
 
 /** Replaces secret fields of a form, JSON or query string with a placeholder; other text passes as is. */
 export function redactText(text: string, contentType: string | null): unknown {
   if (!text) return undefined
   if (contentType?.includes('json') || /^\s*[[{]/.test(text)) {
     try {
-      return redactJson(JSON.parse(text))
+      return applyJsonRedactors(JSON.parse(text), defaultRedactors)
     } catch {
       return text
     }
   }
   if (contentType?.includes('x-www-form-urlencoded') || /^[\w.-]+=[^\s]*(&[\w.-]+=[^\s]*)*$/.test(text)) {
-    return Object.fromEntries([...new URLSearchParams(text)].map(([key, value]) => [key, UPSTREAM_SECRET_FIELDS.has(key) ? '[redacted]' : value]))
+    return Object.fromEntries(applyFieldRedactors(new URLSearchParams(text), defaultRedactors))
   }
   return text.length > 2_000 ? `${text.slice(0, 2_000)}…` : text
 }
 
-function redactJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactJson)
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, UPSTREAM_SECRET_FIELDS.has(key) ? '[redacted]' : redactJson(inner)]))
-  }
-  return value
-}
-
 /** A URL with secret query parameters replaced (codes, states, tokens). */
 export function redactUrl(url: string): string {
-  const parsed = new URL(url)
-  for (const key of [...parsed.searchParams.keys()]) if (UPSTREAM_SECRET_FIELDS.has(key)) parsed.searchParams.set(key, '[redacted]')
-  return parsed.href
+  return redactUrlQuery(url)
 }

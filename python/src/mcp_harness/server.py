@@ -98,8 +98,11 @@ class HarnessServer:
         self.control.reset_transcript()
 
     def save_cassette(self, path: str | os.PathLike[str], *, client: str = "python-mcp", scenario: str = "pytest", transport: str | None = None) -> dict[str, Any]:
-        """Saves the transcript so far (redacted, normalized) as a cassette file; returns ``{path, interactions}``."""
-        return self.control.save_cassette(os.path.abspath(path), client=client, scenario=scenario, transport=transport)
+        """Saves the transcript so far (redacted, normalized) as a cassette file; returns ``{path, interactions}``.
+
+        ``path`` is relative to the control plane's cassette folder (``./cassettes`` where the emulator runs);
+        absolute paths and ``..`` are refused (``ERR_PATH``)."""
+        return self.control.save_cassette(os.fspath(path), client=client, scenario=scenario, transport=transport)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stops the emulator this object started (SIGTERM, then SIGKILL) and removes its log; an attached one is left running."""
