@@ -15,7 +15,8 @@ export const doctorCommand: CliCommand = {
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   details: [
-    'Each finding cites its id in KNOWN-ISSUES (KI-xx): ✓ ok, ! warn (works, but a known failure is waiting),',
+    'Each finding cites a known-issue id (KI-xx; symptom, cause, fix and the scenario that reproduces each one:',
+    'docs/known-issues.md in the mcp-harness package): ✓ ok, ! warn (works, but a known failure is waiting),',
     '✗ fail (a client cannot connect or work, or the Worker cannot start), - skipped (cannot be decided here; says why).',
     'Exit code: 0 when nothing failed, 1 when any finding is a failure, 2 on a usage error.',
     'Examples:',

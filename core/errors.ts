@@ -1,3 +1,5 @@
+import { KNOWN_ISSUES_PAGE } from './known-issues.ts'
+
 /**
  * The one error type of mcp-harness. Every failure the harness itself detects carries a code and a
  * message that says what failed, why, and what to do.
@@ -20,11 +22,17 @@ export type HarnessErrorCode =
   | 'ERR_REPLAY_MISMATCH' // a target answered differently than the cassette recorded
   | 'ERR_UNSUPPORTED' // the operation is not possible in this configuration
 
+/** Points a message that cites known-issue ids (KI-xx) at their entries on the generated page. */
+function knownIssueReferences(message: string): string {
+  const ids = [...new Set(message.match(/\bKI-\d{2}\b/g) ?? [])]
+  return ids.length ? `\n  Known issue${ids.length > 1 ? 's' : ''}: ${ids.map((id) => `${KNOWN_ISSUES_PAGE}#${id.toLowerCase()}`).join(', ')}` : ''
+}
+
 export class HarnessError extends Error {
   override readonly name = 'HarnessError'
   readonly code: HarnessErrorCode
   constructor(code: HarnessErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[mcp-harness] ${code}: ${message}`, options)
+    super(`[mcp-harness] ${code}: ${message}${knownIssueReferences(message)}`, options)
     this.code = code
   }
 }
