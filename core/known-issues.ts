@@ -534,6 +534,19 @@ const ENTRIES = [
     broken: 'the emulator front door (dispatchFetch)',
     fixed: "workerd's own HTTP socket (what wrangler dev serves)",
   },
+  {
+    id: 'KI-40',
+    title: 'McpAgent over the RPC transport crashes after hibernation (agents < 0.10.1)',
+    symptom: 'the first tool call after the MCP Durable Object hibernated fails: `Attempting to read .name on <Class> before it was set`',
+    cause: '`handleMcpMessage` is a native Durable Object RPC entry point; on a cold instance it rebuilt the transport without hydrating the object name from storage (cloudflare/agents#1282).',
+    fix: 'Upgrade `agents` to 0.10.1 or later (handleMcpMessage runs the same initialization as fetch).',
+    reproducible: YES,
+    scenarios: ['scenarios/known-issues/ki-40-rpc-cold-wake.test.ts'],
+    broken: 'scenarios/fixtures/rpc-cold-wake/affected.jsonc (agents 0.10.0)',
+    fixed: 'scenarios/fixtures/rpc-cold-wake/fixed.jsonc (agents 0.10.1)',
+    upstream: ['https://github.com/cloudflare/agents/issues/1282', 'https://github.com/cloudflare/agents/pull/1286'],
+    upstreamBug: { package: 'agents', affected: '0.10.0', fixed: '0.10.1' },
+  },
 ] as const satisfies readonly Entry[]
 
 /** Every id in the catalogue, as a literal type. */
