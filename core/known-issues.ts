@@ -547,6 +547,32 @@ const ENTRIES = [
     upstream: ['https://github.com/cloudflare/agents/issues/1282', 'https://github.com/cloudflare/agents/pull/1286'],
     upstreamBug: { package: 'agents', affected: '0.10.0', fixed: '0.10.1' },
   },
+  {
+    id: 'KI-41',
+    title: 'Scheduled work lost when an alarm wakes a hibernated Agent (agents < 0.7.2)',
+    symptom: 'a task scheduled with `this.schedule()` never happens if the object hibernated before it was due; the log shows `Attempting to read .name on <Class> before it was set`',
+    cause: "Agent.alarm was an instance property that shadowed PartyServer's alarm(), so a wake by alarm skipped the initialization (name, onStart) and the callback threw (cloudflare/agents#1050).",
+    fix: 'Upgrade `agents` to 0.7.2 or later.',
+    reproducible: YES,
+    scenarios: ['scenarios/known-issues/ki-41-alarm-wake.test.ts'],
+    broken: 'scenarios/fixtures/alarm-wake/affected.jsonc (agents 0.7.1)',
+    fixed: 'scenarios/fixtures/alarm-wake/fixed.jsonc (agents 0.7.2)',
+    upstream: ['https://github.com/cloudflare/agents/pull/1050'],
+    upstreamBug: { package: 'agents', affected: '0.7.1', fixed: '0.7.2' },
+  },
+  {
+    id: 'KI-42',
+    title: 'One more interval schedule at every wake (agents < 0.7.2)',
+    symptom: 'a periodic task started at init runs more and more often: once per wake from hibernation',
+    cause: 'scheduleEvery() was not idempotent, and init()/onStart() run at every start of the Durable Object, so each wake added a schedule (cloudflare/agents#1052).',
+    fix: 'Upgrade `agents` to 0.7.2 or later (scheduleEvery deduplicates by callback, interval and payload).',
+    reproducible: YES,
+    scenarios: ['scenarios/known-issues/ki-42-schedule-every-wake.test.ts'],
+    broken: 'scenarios/fixtures/schedule-every-wake/affected.jsonc (agents 0.7.1)',
+    fixed: 'scenarios/fixtures/schedule-every-wake/fixed.jsonc (agents 0.7.2)',
+    upstream: ['https://github.com/cloudflare/agents/pull/1052'],
+    upstreamBug: { package: 'agents', affected: '0.7.1', fixed: '0.7.2' },
+  },
 ] as const satisfies readonly Entry[]
 
 /** Every id in the catalogue, as a literal type. */
