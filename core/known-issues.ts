@@ -482,7 +482,7 @@ const ENTRIES = [
   {
     id: 'KI-35',
     title: 'Stale OAuth client after local state wipe',
-    symptom: 'the client keeps failing authorization ("invalid_client") after `.wrangler` was deleted',
+    symptom: 'the client keeps failing authorization ("Client not found", invalid_client) after `.wrangler` was deleted',
     cause: 'The client caches its dynamic client registration; the server lost it with its local state.',
     fix: 'Delete the client cache (`~/.mcp-auth` for mcp-remote) so that it registers again; clients should re-register on `invalid_client`.',
     reproducible: YES,
