@@ -243,8 +243,8 @@ const ENTRIES = [
     fix: 'Store it with `ws.serializeAttachment(...)` and read it back with `ws.deserializeAttachment()`.',
     reproducible: YES,
     scenarios: ['scenarios/known-issues/ki-14-websocket-attachment.test.ts'],
-    broken: 'scenarios/fixtures/ws-attachment/wrangler.jsonc, route /memory',
-    fixed: 'scenarios/fixtures/ws-attachment/wrangler.jsonc, route /attachment',
+    broken: 'server/variants/ws-attachment/wrangler.jsonc, /room?keep=memory',
+    fixed: 'server/variants/ws-attachment/wrangler.jsonc, /room?keep=attachment',
   },
   {
     id: 'KI-15',
