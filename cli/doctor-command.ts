@@ -1,5 +1,6 @@
 import { UsageError, type CliCommand } from './command.ts'
 import { formatReport } from '../doctor/format.ts'
+import { KNOWN_ISSUES_PAGE } from '../core/known-issues.ts'
 
 /** `mcp-harness doctor`: diagnose a Worker (or a running URL) and a client config; exit 1 on any failure. */
 export const doctorCommand: CliCommand = {
@@ -37,6 +38,9 @@ export const doctorCommand: CliCommand = {
       { onProgress: (message) => stderr.write(`${message}\n`) },
     )
     stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+    if (!values.json && report.findings.some((item) => item.id !== 'start' && item.status !== 'ok')) {
+      stdout.write(`\nEach KI id above, with its symptom, cause, fix and the scenario that reproduces it: ${KNOWN_ISSUES_PAGE} (in the mcp-harness package).\n`)
+    }
     return report.summary.fail > 0 ? 1 : 0
   },
 }
