@@ -25,7 +25,8 @@ export type HarnessErrorCode =
 /** Points a message that cites known-issue ids (KI-xx) at their entries on the generated page. */
 function knownIssueReferences(message: string): string {
   const ids = [...new Set(message.match(/\bKI-\d{2}\b/g) ?? [])]
-  return ids.length ? `\n  Known issue${ids.length > 1 ? 's' : ''}: ${ids.map((id) => `${KNOWN_ISSUES_PAGE}#${id.toLowerCase()}`).join(', ')}` : ''
+  // Appended to the last line as a sentence: tools that read the hint off the last line keep working.
+  return ids.length ? ` See ${ids.map((id) => `${KNOWN_ISSUES_PAGE}#${id.toLowerCase()}`).join(', ')}.` : ''
 }
 
 export class HarnessError extends Error {
