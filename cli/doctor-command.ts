@@ -18,6 +18,7 @@ export function parseHeaders(values: string[]): Record<string, string> {
   }
   return headers
 }
+import { KNOWN_ISSUES_PAGE } from '../core/known-issues.ts'
 
 /** `mcp-harness doctor`: diagnose a Worker (or a running URL) and a client config; exit 1 on any failure. */
 export const doctorCommand: CliCommand = {
@@ -37,7 +38,8 @@ export const doctorCommand: CliCommand = {
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   details: [
-    'Each finding cites its id in KNOWN-ISSUES (KI-xx): ✓ ok, ! warn (works, but a known failure is waiting),',
+    'Each finding cites a known-issue id (KI-xx; symptom, cause, fix and the scenario that reproduces each one:',
+    'docs/known-issues.md in the mcp-harness package): ✓ ok, ! warn (works, but a known failure is waiting),',
     '✗ fail (a client cannot connect or work, or the Worker cannot start), - skipped (cannot be decided here; says why).',
     'Behind auth: without credentials the checks that need them are skipped and say so; give --token, --header or',
     '--sign-in to run them. Tokens and header values never appear in the report.',
@@ -68,6 +70,9 @@ export const doctorCommand: CliCommand = {
       { onProgress: (message) => stderr.write(`${message}\n`), signIn: signInForDoctor },
     )
     stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+    if (!values.json && report.findings.some((item) => item.id !== 'start' && item.status !== 'ok')) {
+      stdout.write(`\nEach KI id above, with its symptom, cause, fix and the scenario that reproduces it: ${KNOWN_ISSUES_PAGE} (in the mcp-harness package).\n`)
+    }
     return report.summary.fail > 0 ? 1 : 0
   },
 }

@@ -1,3 +1,5 @@
+import { KNOWN_ISSUES_PAGE } from './known-issues.ts'
+
 /**
  * The one error type of mcp-harness. Every failure the harness itself detects carries a code and a
  * message that says what failed, why, and what to do.
@@ -22,11 +24,18 @@ export type HarnessErrorCode =
   | 'ERR_EXISTS' // a file a command would write exists with other content (init: pass --force)
   | 'ERR_PATH' // a path or id given from outside leaves the folder it must stay in
 
+/** Points a message that cites known-issue ids (KI-xx) at their entries on the generated page. */
+function knownIssueReferences(message: string): string {
+  const ids = [...new Set(message.match(/\bKI-\d{2}\b/g) ?? [])]
+  // Appended to the last line as a sentence: tools that read the hint off the last line keep working.
+  return ids.length ? ` See ${ids.map((id) => `${KNOWN_ISSUES_PAGE}#${id.toLowerCase()}`).join(', ')}.` : ''
+}
+
 export class HarnessError extends Error {
   override readonly name = 'HarnessError'
   readonly code: HarnessErrorCode
   constructor(code: HarnessErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[mcp-harness] ${code}: ${message}`, options)
+    super(`[mcp-harness] ${code}: ${message}${knownIssueReferences(message)}`, options)
     this.code = code
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { KNOWN_ISSUES, type DoctorIssueId } from '../core/known-issues.ts'
 
 /**
  * How bad a finding is. `fail`: a real client cannot connect or work (or the Worker cannot start);
@@ -11,7 +12,7 @@ export type FindingStatus = z.infer<typeof FindingStatusSchema>
 /** One diagnosis: the known issue it concerns, what a user sees, why, and what to change. */
 export const FindingSchema = z.object({
   /**
-   * The KNOWN-ISSUES id (`KI-07`); `start` for a build/start failure with no known id; `auth` when
+   * The known-issue id (`KI-07`, see docs/known-issues.md); `start` for a build/start failure with no known id; `auth` when
    * the credentials given (or obtained by sign-in) do not open the endpoint; `upstream` when the
    * doctor's probes made the Worker call an upstream no mock answers.
    */
@@ -71,26 +72,10 @@ export const DoctorOptionsSchema = z
 export type DoctorOptions = z.input<typeof DoctorOptionsSchema>
 export type ResolvedDoctorOptions = z.output<typeof DoctorOptionsSchema>
 
-/** Titles and symptoms of the known issues the doctor checks (from KNOWN-ISSUES.md). */
-export const CATALOGUE = {
-  'KI-01': { title: 'McpAgent class exported', symptom: "`Cannot read properties of undefined (reading 'serve')`, or the Durable Object class is missing at start" },
-  'KI-02': { title: 'MCP endpoints found', symptom: '404 / "Connection failed" in the client' },
-  'KI-03': { title: 'Transports at distinct paths', symptom: '"Unexpected response format" or "Non-200 status code" in the client' },
-  'KI-04': { title: 'Path matching (trailing slash, SSE message route)', symptom: 'one transport, or a URL with a trailing slash, answers 404' },
-  'KI-05': { title: 'Client config points at this server', symptom: 'works locally, fails deployed (or the reverse)' },
-  'KI-07': { title: 'CORS preflight (OPTIONS)', symptom: 'browser: "blocked by CORS policy"; 405 on the preflight' },
-  'KI-08': { title: 'Malformed JSON answered with -32700', symptom: '500 `Unexpected token` / `Unexpected end of JSON input`' },
-  'KI-11': { title: 'State survives hibernation', symptom: 'counters reset, "state not found" after idle' },
-  'KI-12': { title: 'Durable Object binding', symptom: "`Cannot read properties of undefined (reading 'idFromName')`" },
-  'KI-13': { title: 'Durable Object migration', symptom: '`Durable Object class X has no migration defined` (deploy refused)' },
-  'KI-18': { title: 'Both transports reachable', symptom: '`/sse` 404 after adding `/mcp` (or the reverse)' },
-  'KI-20': { title: 'Client config format', symptom: 'the client does not list the server, or shows a config error' },
-  'KI-21': { title: 'Health endpoint', symptom: 'cannot tell whether the Worker runs or the URL is right' },
-  'KI-22': { title: 'CORS headers on responses', symptom: 'a browser client cannot read results or `mcp-session-id`' },
-  'KI-24': { title: 'OAuth URLs on the API origin', symptom: 'OAuth works locally, the handshake never completes deployed' },
-  'KI-33': { title: 'Optional peer installed', symptom: 'bundling fails: `Could not resolve "@modelcontextprotocol/server"`' },
-  'KI-34': { title: '2026-07-28 routing headers', symptom: 'an older client gets -32020 on `server/discover`' },
-} as const satisfies Record<string, { title: string; symptom: string }>
+/** Titles (as the doctor prints each check) and symptoms of the known issues the doctor checks, from `core/known-issues.ts`. */
+export const CATALOGUE = Object.fromEntries(
+  KNOWN_ISSUES.flatMap((issue) => (issue.doctor ? [[issue.id, { title: issue.doctor.check, symptom: issue.symptom }] as const] : [])),
+) as Record<DoctorIssueId, { title: string; symptom: string }>
 
 export type CatalogueId = keyof typeof CATALOGUE
 

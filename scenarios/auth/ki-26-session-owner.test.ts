@@ -82,7 +82,7 @@ describe('KI-26 with the reference server guard (SESSION_GUARD=on)', () => {
     expect(JSON.parse(await s.aliceSse.text('whoami'))).toMatchObject({ login: 'alice' })
   })
 
-  test('KI-26: after eviction the session still belongs to A, and B still cannot take it over', async () => {
+  test('KI-26, KI-36: after eviction the session still belongs to A, and B still cannot take it over', async () => {
     await s.emulator.miniflare.unsafeEvictDurableObject(s.emulator.worker.name, 'ReferenceMcp', { name: s.alice.objectName(), webSockets: 'hibernate' })
     expect((await bobCallsWhoamiInAliceSession(s)).status).toBe(404)
     expect(JSON.parse(await s.alice.text('whoami'))).toMatchObject({ login: 'alice' })
@@ -131,7 +131,7 @@ describe('KI-26 with McpAgent as shipped (SESSION_GUARD=off): known failure', ()
     expect(flagged.every((event) => event.owner === 'github-1' && event.subject === 'github-2')).toBe(true)
   })
 
-  test("after an eviction, B's token re-binds the session to B's props, which A then sees", async () => {
+  test("KI-36: after an eviction, B's token re-binds the session to B's props, which A then sees", async () => {
     await s.emulator.miniflare.unsafeEvictDurableObject(s.emulator.worker.name, 'ReferenceMcp', { name: s.alice.objectName(), webSockets: 'hibernate' })
     // Props are bound at Durable Object start: the first request after the eviction brings Bob's.
     const result = await bobCallsWhoamiInAliceSession(s)

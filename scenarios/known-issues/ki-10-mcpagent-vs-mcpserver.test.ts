@@ -1,0 +1,30 @@
+// KI-10: McpAgent vs McpServer confusion. The broken variant gives McpAgent an McpServer from the v2
+// package `@modelcontextprotocol/server`; the reference server uses the v1 McpServer McpAgent serves.
+import { expect, test } from 'vitest'
+import { createEmulator } from '../../emulator/index.ts'
+import { connectClient } from '../helpers/clients.ts'
+import { REFERENCE_CONFIG } from '../helpers/use-emulator.ts'
+
+test("KI-10: with the v2 McpServer inside McpAgent the client's initialize fails with the McpAgent TypeError, also in the Worker log", async () => {
+  const emulator = await createEmulator({ config: 'server/variants/sdk-v2-server/wrangler.jsonc' })
+  try {
+    const error = await connectClient(emulator.url, { transport: 'streamable-http' }).then(() => undefined, (e: Error) => e)
+    // What the client reports: the Durable Object's TypeError, passed through the initialize POST.
+    expect(error?.message).toMatch(/Error POSTing to endpoint: TypeError: McpAgent uses MCP SDK v1 and cannot serve McpServer from "@modelcontextprotocol\/server"/)
+    const logged = emulator.transcript.filter({ layer: 'harness', type: 'worker-log' }).map((e) => String(e.line)).join('\n')
+    expect(logged).toMatch(/cannot serve McpServer from \\?"@modelcontextprotocol\/server\\?"/)
+  } finally {
+    await emulator.dispose()
+  }
+})
+
+test('KI-10: with the v1 McpServer (reference server) the same client initializes and lists tools', async () => {
+  const emulator = await createEmulator({ config: REFERENCE_CONFIG })
+  try {
+    const client = await connectClient(emulator.url, { transport: 'streamable-http' })
+    expect((await client.client.listTools()).tools.length).toBeGreaterThan(0)
+    await client.close()
+  } finally {
+    await emulator.dispose()
+  }
+})
