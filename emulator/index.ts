@@ -10,10 +10,15 @@ export type { ControlPlane, ControlPlaneOptions } from './control/server.ts'
 export { CONTROL_API_VERSION } from './control/schema.ts'
 
 /* Upstream mocks (OAuth providers) */
-export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH } from './plugins/upstream/index.ts'
-export type { UpstreamOptions } from './plugins/upstream/index.ts'
-export type { UpstreamProvider, UpstreamUser, UpstreamFault, UpstreamEndpoint, ProviderOptions, AuthorizeOutcome } from './plugins/upstream/handlers.ts'
+export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH, UPSTREAM_PROVIDERS } from './plugins/upstream/index.ts'
+export type { UpstreamOptions, UpstreamProviderName } from './plugins/upstream/index.ts'
+export { ProviderOptionsSchema, UpstreamUserSchema } from './plugins/upstream/handlers.ts'
+export type { UpstreamProvider, UpstreamUser, UpstreamFault, UpstreamEndpoint, ProviderOptions, ProviderStats, AuthorizeOutcome } from './plugins/upstream/handlers.ts'
+export { OidcOptionsSchema, OidcCommonOptionsSchema } from './plugins/upstream/oidc.ts'
 export type { OidcProviderOptions } from './plugins/upstream/oidc.ts'
+export { CloudflareOptionsSchema, CloudflareAccessOptionsSchema } from './plugins/upstream/cloudflare.ts'
+export type { CloudflareOptions, CloudflareAccessOptions, CloudflareAccessProvider } from './plugins/upstream/cloudflare.ts'
+export { SigningKeys, accessTokenHash } from './plugins/upstream/keys.ts'
 
 /* CORS as a browser enforces it */
 export { corsPlugin, CorsOptionsSchema, CORS, MCP_READ_HEADERS, corsVerdict, corsCheck, checkPreflight, needsPreflight, preflightRequestFor, readableResponseHeaders, unsafeRequestHeaderNames, isSafelistedRequestHeader } from './plugins/cors.ts'
