@@ -19,6 +19,7 @@ export type HarnessErrorCode =
   | 'ERR_REPLAY_MISS' // no recorded interaction matched in replay mode
   | 'ERR_REPLAY_MISMATCH' // a target answered differently than the cassette recorded
   | 'ERR_UNSUPPORTED' // the operation is not possible in this configuration
+  | 'ERR_SIGN_IN' // a headless OAuth sign-in failed at a named step (discovery, registration, consent, upstream, token)
 
 export class HarnessError extends Error {
   override readonly name = 'HarnessError'

@@ -48,3 +48,11 @@ export type { HarnessErrorCode } from '../core/errors.ts'
 export type { EmulatorPlugin, PluginContext, PluginInstance, OutboundHandler } from './plugins/types.ts'
 export type { FrontMiddleware, FrontContext } from './internal/front.ts'
 export type { WorkerConfig, DurableObjectBinding, BuildResult } from './internal/wrangler.ts'
+
+/* Headless sign-in (OAuth as an MCP client runs it) */
+export { signIn, discover, registerClient, authorizationUrl, authorizeForCode, exchangeCode, tokenRequest, pkce, SignInOptionsSchema, CLIENT_REDIRECT_URI } from './sign-in/flow.ts'
+export type { SignInOptions, SignInResult, SignInTarget, SignInStep, Discovery, AuthServerMetadata, ResourceMetadata, RegisteredClient, TokenSet } from './sign-in/flow.ts'
+export { runBrowser, CookieJar } from './sign-in/browser.ts'
+export type { BrowserOptions, BrowserResult, BrowserStep } from './sign-in/browser.ts'
+export { readPage } from './sign-in/consent-form.ts'
+export type { FormSubmission, PageReading } from './sign-in/consent-form.ts'

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { CookieJar, runBrowser, type BrowserOptions, type BrowserResult } from './oauth-browser.ts'
+import { CookieJar, runBrowser, type BrowserOptions } from './oauth-browser.ts'
 
 /** The redirect URI scripted clients register: a loopback URL nothing listens on (the browser stops there). */
 export const CLIENT_REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback'
@@ -151,21 +151,9 @@ export function exchangeCode(server: AuthServerMetadata, client: RegisteredClien
   })
 }
 
-export interface SignInOptions extends BrowserOptions {
-  /** A client registered earlier (default: register a new one). */
-  client?: RegisteredClient
-}
-
-export interface SignIn {
-  discovery: Discovery
-  client: RegisteredClient
-  verifier: string
-  code: string
-  browser: BrowserResult
-  tokens: TokenSet
-  /** Milliseconds for each phase and in total. */
-  timings: { discoverMs: number; registerMs: number; authorizeMs: number; tokenMs: number; totalMs: number }
-}
+/** The vitest helper is the package's `signIn()` (the same flow `mcp-harness token` runs). */
+export { signIn } from '../../emulator/sign-in/flow.ts'
+export type { SignInResult as SignIn, SignInOptions } from '../../emulator/sign-in/flow.ts'
 
 /** Runs the authorization code flow up to the code, without redeeming it. */
 export async function authorizeForCode(base: URL | string, server: AuthServerMetadata, client: RegisteredClient, options: BrowserOptions & { resource?: string } = {}) {
@@ -174,35 +162,6 @@ export async function authorizeForCode(base: URL | string, server: AuthServerMet
   const browser = await runBrowser(base, url, options, new CookieJar())
   const code = browser.finalUrl.searchParams.get('code') ?? ''
   return { verifier, code, browser, state: url.searchParams.get('state') ?? '' }
-}
-
-/**
- * The whole happy path headless: discovery, registration, authorize with PKCE S256, consent,
- * upstream sign-in and callback, token exchange.
- * @example const { tokens } = await signIn(emulator.url, { user: 'alice' })
- */
-export async function signIn(base: URL | string, options: SignInOptions = {}): Promise<SignIn> {
-  const t0 = performance.now()
-  const discovery = await discover(base)
-  const t1 = performance.now()
-  const client = options.client ?? (await registerClient(discovery.server))
-  const t2 = performance.now()
-  const { verifier, code, browser } = await authorizeForCode(base, discovery.server, client, { ...options, resource: discovery.resource.resource })
-  if (!code) throw new Error(`[mcp-harness] the flow ended without a code at ${browser.finalUrl.href} (HTTP ${browser.lastStatus}: ${browser.lastBody.slice(0, 300)})`)
-  const t3 = performance.now()
-  const { status, body } = await exchangeCode(discovery.server, client, { code, verifier, resource: discovery.resource.resource })
-  if (status !== 200) throw new Error(`[mcp-harness] token exchange failed: HTTP ${status} ${JSON.stringify(body)}`)
-  const t4 = performance.now()
-  const round = (ms: number) => Math.round(ms * 10) / 10
-  return {
-    discovery,
-    client,
-    verifier,
-    code,
-    browser,
-    tokens: body as unknown as TokenSet,
-    timings: { discoverMs: round(t1 - t0), registerMs: round(t2 - t1), authorizeMs: round(t3 - t2), tokenMs: round(t4 - t3), totalMs: round(t4 - t0) },
-  }
 }
 
 /** Reads `.dev.vars`-style `KEY=value` lines (comments and blanks ignored). */
