@@ -141,7 +141,11 @@ export async function discover(mcpUrl: URL | string): Promise<Discovery> {
       lastError = error
     }
   }
-  if (!server) throw lastError
+  if (!server) {
+    // 401 without any OAuth document: a server that takes a static bearer token, not a sign-in.
+    if (!resource) throw signInError('resource-metadata', `${api.href} answered 401 (${challenge || 'no WWW-Authenticate'}) but ${origin} publishes neither protected-resource nor authorization-server metadata: it expects a static bearer token, not an OAuth sign-in`)
+    throw lastError
+  }
   return { challenge, resourceMetadataUrl, resource, server }
 }
 
@@ -222,7 +226,8 @@ export async function authorizeForCode(base: URL | string, server: AuthServerMet
   const { verifier, challenge } = pkce()
   const url = authorizationUrl(server, client, { challenge, resource: options.resource, scope: options.scope })
   const browser = await runBrowser(base, url, options, options.jar ?? new CookieJar())
-  const code = browser.finalUrl.searchParams.get('code') ?? ''
+  // Only the client's own callback carries our code: a stop at the Worker's upstream callback has the upstream's.
+  const code = browser.reachedClient ? (browser.finalUrl.searchParams.get('code') ?? '') : ''
   return { verifier, code, browser, state: url.searchParams.get('state') ?? '' }
 }
 
@@ -287,14 +292,14 @@ export async function signIn(target: SignInTarget, input: SignInOptions = {}): P
     scope,
   })
   if (!code) {
-    const error = browser.finalUrl.searchParams.get('error')
+    const error = browser.reachedClient ? browser.finalUrl.searchParams.get('error') : null
     const last = browser.steps.at(-1)
     const what = error
       ? `the client's callback got error=${error}${browser.finalUrl.searchParams.get('error_description') ? ` (${browser.finalUrl.searchParams.get('error_description')})` : ''}`
       : `the flow stopped at ${last?.method ?? 'GET'} ${browser.finalUrl.href.split('?')[0]}, which answered HTTP ${browser.lastStatus}${browser.lastBody ? `: ${browser.lastBody.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`
-    // A stop on another origin's page is the mocked upstream's (or a missing mock's) doing.
-    const atUpstream = !error && browser.finalUrl.origin !== mcpUrl.origin
-    throw signInError(atUpstream ? 'upstream' : 'consent', what)
+    // Once the browser went to the upstream, a stop there or at the Worker's callback is the upstream sign-in's.
+    const afterUpstream = browser.steps.some((step) => new URL(step.url).origin !== mcpUrl.origin)
+    throw signInError(afterUpstream ? 'upstream' : 'consent', what)
   }
   const t3 = performance.now()
   const { status, body } = await exchangeCode(discovery.server, client, { code, verifier, resource })

@@ -160,7 +160,7 @@ export async function authorizeForCode(base: URL | string, server: AuthServerMet
   const { verifier, challenge } = pkce()
   const url = authorizationUrl(server, client, { challenge, resource: options.resource })
   const browser = await runBrowser(base, url, options, new CookieJar())
-  const code = browser.finalUrl.searchParams.get('code') ?? ''
+  const code = browser.reachedClient ? (browser.finalUrl.searchParams.get('code') ?? '') : ''
   return { verifier, code, browser, state: url.searchParams.get('state') ?? '' }
 }
 
