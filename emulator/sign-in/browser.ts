@@ -49,6 +49,8 @@ export interface BrowserResult {
   /** The last response when the flow stopped on a page (an error page, or no redirect). */
   lastStatus: number
   lastBody: string
+  /** Set when the flow stopped on a page that needs JavaScript and no Chromium was available. */
+  needsJavaScript?: boolean
 }
 
 /**
@@ -157,7 +159,7 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
       const executable = findChromium(options.chromiumPath)
       if (executable) return runChromium(executable, base, url, clientRedirect, options, steps, jar)
     }
-    return { finalUrl: url, reachedClient: false, steps, lastStatus: response.status, lastBody: text }
+    return { finalUrl: url, reachedClient: false, steps, lastStatus: response.status, lastBody: text, ...(page?.needsJavaScript ? { needsJavaScript: true } : {}) }
   }
   throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the browser followed ${maxSteps} steps without reaching ${clientRedirect}: ${steps.map((s) => `${s.status} ${s.method} ${s.url.split('?')[0]}`).join(' -> ')}`)
 }
