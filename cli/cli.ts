@@ -51,6 +51,9 @@ export function clientSettings(name: string, urls: ServeUrls): string {
     `  npx @modelcontextprotocol/inspector --cli ${urls.mcp} --method tools/list`,
     'mcp-remote (the stdio bridge Claude Desktop uses):',
     `  npx mcp-remote ${urls.mcp}`,
+    'Servers that sign users in (OAuth, with `--upstream <provider>`): mcp-remote signs in by itself; for Inspector, get a token:',
+    `  TOKEN=$(npx mcp-harness token --url ${urls.mcp} [--user <login>])`,
+    `  npx @modelcontextprotocol/inspector --cli ${urls.mcp} --method tools/list --header "Authorization: Bearer $TOKEN"`,
     'Claude Desktop (claude_desktop_config.json):',
     ...JSON.stringify(claude, null, 2)
       .split('\n')

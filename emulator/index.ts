@@ -10,7 +10,7 @@ export type { ControlPlane, ControlPlaneOptions } from './control/server.ts'
 export { CONTROL_API_VERSION } from './control/schema.ts'
 
 /* Upstream mocks (OAuth providers) */
-export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH, UPSTREAM_PROVIDERS } from './plugins/upstream/index.ts'
+export { upstream, upstreamPlugin, UpstreamOptionsSchema, UPSTREAM, UPSTREAM_BROWSER_PATH, UPSTREAM_PROVIDERS, createUpstream } from './plugins/upstream/index.ts'
 export type { UpstreamOptions, UpstreamProviderName } from './plugins/upstream/index.ts'
 export { ProviderOptionsSchema, UpstreamUserSchema } from './plugins/upstream/handlers.ts'
 export type { UpstreamProvider, UpstreamUser, UpstreamFault, UpstreamEndpoint, ProviderOptions, ProviderStats, AuthorizeOutcome } from './plugins/upstream/handlers.ts'

@@ -3,6 +3,7 @@ import { getResponse, type RequestHandler } from 'msw'
 import { z } from 'zod'
 import { headersToRecord, type Transcript } from '../../../core/transcript.ts'
 import type { EmulatorPlugin } from '../types.ts'
+import { HarnessError } from '../../../core/errors.ts'
 import { redactText, redactUrl, type UpstreamProvider } from './handlers.ts'
 import { github } from './github.ts'
 import { google } from './google.ts'
@@ -210,3 +211,14 @@ export const UPSTREAM_PROVIDERS: Readonly<Record<UpstreamProviderName, (options?
 
 /** Names of the mocked providers (`--upstream <name>`). */
 export type UpstreamProviderName = 'github' | 'google' | 'cloudflare' | 'cloudflare-access' | 'oidc' | 'auth0' | 'workos' | 'logto' | 'descope' | 'stytch' | 'slack'
+
+/**
+ * A mocked provider by name, for `--upstream <name>[=file.json]` and the harness config: the file
+ * holds either the users array or the whole options object.
+ * @example createUpstream('github', JSON.parse(readFileSync('users.json', 'utf8')))
+ */
+export function createUpstream(name: string, usersOrOptions: unknown[] | Record<string, unknown> = {}): UpstreamProvider {
+  const make = (UPSTREAM_PROVIDERS as Record<string, ((options?: Record<string, unknown>) => UpstreamProvider) | undefined>)[name]
+  if (!make) throw new HarnessError('ERR_OPTIONS', `Unknown upstream "${name}": expected one of ${Object.keys(UPSTREAM_PROVIDERS).join(', ')}.`)
+  return make(Array.isArray(usersOrOptions) ? { users: usersOrOptions } : usersOrOptions)
+}

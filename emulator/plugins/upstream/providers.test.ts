@@ -4,7 +4,7 @@ import { getResponse, type RequestHandler } from 'msw'
 import { describe, expect, test } from 'vitest'
 import { isHarnessError } from '../../../core/errors.ts'
 import type { UpstreamProvider } from './handlers.ts'
-import { upstream, UPSTREAM_PROVIDERS } from './index.ts'
+import { createUpstream, upstream, UPSTREAM_PROVIDERS } from './index.ts'
 
 const REDIRECT = 'http://127.0.0.1:8788/callback'
 const call = async (handlers: RequestHandler[], url: string, init?: RequestInit) => {
@@ -168,5 +168,11 @@ describe('registry', () => {
     }
     expect(isHarnessError(error) && error.code).toBe('ERR_OPTIONS')
     expect((error as Error).message).toContain('github.users.0.id')
+  })
+
+  test('createUpstream reads a users array or an options object, and lists the names on a typo', () => {
+    expect(createUpstream('google', [{ id: '9', email: 'x@example.com' }]).users).toEqual([{ id: '9', email: 'x@example.com' }])
+    expect(createUpstream('cloudflare', { clientId: 'cf-app' }).clientId).toBe('cf-app')
+    expect(() => createUpstream('githb')).toThrow(/Unknown upstream "githb": expected one of github, google, cloudflare/)
   })
 })
