@@ -25,6 +25,8 @@ export const UpstreamOptionsSchema = z.object({
   handlers: z.array(z.custom<RequestHandler>((value) => typeof value === 'object' && value !== null)).default([]),
   /** KI-26: record `session:owner-changed` when one MCP session id is used with two token subjects. */
   auditSessionOwners: z.boolean().default(true),
+  /** Where an outbound request no mock answers is reported besides the transcript (once per method and URL path; default `stderr`). */
+  reportUnhandled: z.enum(['stderr', 'silent']).optional(),
   /** Derives the subject of a bearer token; the default reads workers-oauth-provider's `<userId>:<grantId>:<secret>`. */
   subjectOf: z.custom<(token: string) => string>((value) => typeof value === 'function').optional(),
 })
@@ -60,6 +62,18 @@ export const upstreamPlugin: EmulatorPlugin<typeof UpstreamOptionsSchema> = {
           if (url.pathname !== UPSTREAM_BROWSER_PATH) return undefined
           return serveAuthorizePage(options.providers, url, transcript)
         },
+      })
+    }
+    if (options.reportUnhandled !== 'silent') {
+      // The emulator records the unhandled request; say it where a person running `serve` looks, too.
+      const reported = new Set<string>()
+      ctx.transcript.on((event) => {
+        if (event.layer !== 'upstream' || event.type !== 'unhandled' || typeof event.url !== 'string') return
+        const url = new URL(redactUrl(event.url))
+        const key = `${String(event.method)} ${url.origin}${url.pathname}`
+        if (reported.has(key)) return
+        reported.add(key)
+        process.stderr.write(`[mcp-harness] ERR_UNHANDLED_UPSTREAM: the Worker fetched ${String(event.method)} ${url.href}, which no upstream mock handles. Mock it: --upstream <${Object.keys(UPSTREAM_PROVIDERS).join('|')}> or upstream.handlers.\n`)
       })
     }
     if (options.auditSessionOwners) ctx.addMiddleware(sessionOwnerAudit(options.subjectOf ?? defaultSubjectOf))
