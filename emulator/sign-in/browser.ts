@@ -173,8 +173,13 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
  * page's approve button is clicked.
  */
 async function runChromium(executable: string, base: URL, start: URL, clientRedirect: string, options: BrowserOptions, steps: BrowserStep[], jar: CookieJar): Promise<BrowserResult> {
-  // playwright-core is loaded only here: most consent pages never need it.
-  const { chromium } = await import('playwright-core')
+  // playwright-core is an optional peer, loaded only here: most consent pages never need it.
+  let chromium: typeof import('playwright-core').chromium
+  try {
+    ;({ chromium } = await import('playwright-core'))
+  } catch {
+    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${start.href.split('?')[0]} needs JavaScript; install playwright-core (npm install -D playwright-core) so that Chromium can drive it.`)
+  }
   const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true })
   try {
     const context = await browser.newContext()
