@@ -79,6 +79,15 @@ describe('other clients of the GitHub OAuth template', () => {
     expect(JSON.parse(stdout)).toEqual({ login: 'ada', name: 'Ada Lovelace', email: 'ada@example.com' })
   })
 
+  test.skipIf(!existsSync(VENV_PYTHON))('the pytest side: mcp_harness.sign_in() returns a token, and a failure names the step', { timeout: 120_000 }, async () => {
+    const { stdout, stderr } = await run(VENV_PYTHON, ['-m', 'pytest', '-q', 'tests/test_sign_in.py'], {
+      cwd: path.join(ROOT, 'python'),
+      env: { ...process.env, MCP_HARNESS_SIGN_IN_URL: mcpUrl },
+      timeout: 110_000,
+    }).catch((error: { stdout: string; stderr: string }) => ({ stdout: error.stdout, stderr: error.stderr }))
+    expect(stdout, stderr).toMatch(/2 passed/)
+  })
+
   test('mcp-remote signs in itself (its browser is the headless one) and calls a tool over stdio', { timeout: 120_000 }, async () => {
     const require = createRequire(import.meta.url)
     const proxy = path.join(path.dirname(require.resolve('mcp-remote/package.json')), 'dist', 'proxy.js')
