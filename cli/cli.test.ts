@@ -101,6 +101,7 @@ describe('mcp-harness help and argument errors', () => {
     const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)
     expect(JSON.parse(json)).toEqual({ mcpServers: { 'my-server': { command: 'npx', args: ['mcp-remote', urls.mcp] } } })
     expect(text).toContain(`npx mcp-remote ${urls.mcp}`)
+    expect(text).toContain(`TOKEN=$(npx mcp-harness token --url ${urls.mcp}`)
     expect(text).toContain(`npx @modelcontextprotocol/inspector --transport http --server-url ${urls.mcp}`)
   })
 

@@ -14,7 +14,7 @@ test('a malformed --header is a usage error that does not echo the value', () =>
   expect(() => parseHeaders(['Bad Name: secret-value'])).not.toThrow(/secret-value/)
 })
 
-test('--sign-in with a token, or without a sign-in flow in this build, exits 2 with what to do', async () => {
+test('--sign-in together with a token, or a malformed --header, exits 2 with what to do', async () => {
   const run = async (argv: string[]) => {
     const err: string[] = []
     const code = await main(argv, { stdout: new Writable({ write: (_c, _e, done) => done() }), stderr: new Writable({ write: (chunk, _e, done) => (err.push(String(chunk)), done()) }) })

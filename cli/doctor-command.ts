@@ -1,12 +1,13 @@
 import { UsageError, type CliCommand } from './command.ts'
 import { formatReport } from '../doctor/format.ts'
 import type { DoctorUse } from '../doctor/doctor.ts'
+import { signIn } from '../emulator/sign-in/flow.ts'
 
 /**
- * The OAuth sign-in `--sign-in` runs (discovery, registration, PKCE, consent, code exchange against
- * the mocked upstream); undefined until the package's sign-in module is wired here.
+ * The OAuth sign-in `--sign-in` runs: discovery, registration, PKCE, consent, code exchange against
+ * the mocked upstream, as `mcp-harness token` does.
  */
-export const signInForDoctor: DoctorUse['signIn'] = undefined
+export const signInForDoctor: DoctorUse['signIn'] = async (url) => (await signIn(url)).tokens.access_token
 
 /** Parses `--header 'Name: value'` values into a record; a malformed one is a usage error. */
 export function parseHeaders(values: string[]): Record<string, string> {
@@ -61,7 +62,6 @@ export const doctorCommand: CliCommand = {
     const token = values.token as string | undefined
     const signIn = values['sign-in'] === true
     if (signIn && (token || Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'))) throw new UsageError('Give either --sign-in or a token (--token, --header "Authorization: …"), not both.')
-    if (signIn && !signInForDoctor) throw new UsageError('--sign-in is not available in this build: pass a token with --token (or --header), e.g. one from the sign-in flow of your MCP client.')
     // wrangler prints notes with console.log: keep stdout for the report (JSON with --json).
     console.log = console.info = (...args: unknown[]) => console.error(...args)
     const { runDoctor } = await import('../doctor/doctor.ts')

@@ -120,6 +120,9 @@ export function clientSettings(name: string, urls: ServeUrls): string {
     `  npx @modelcontextprotocol/inspector --cli ${main}${urls.mcp ? '' : ' --transport sse'} --method tools/list`,
     'mcp-remote (the stdio bridge Claude Desktop uses):',
     `  npx mcp-remote ${main}`,
+    'Servers that sign users in (OAuth, with `--upstream <provider>`): mcp-remote signs in by itself; for Inspector, get a token:',
+    `  TOKEN=$(npx mcp-harness token --url ${main} [--user <login>])`,
+    `  npx @modelcontextprotocol/inspector --cli ${main} --method tools/list --header "Authorization: Bearer $TOKEN"`,
     'Claude Desktop (claude_desktop_config.json):',
     ...JSON.stringify(claude, null, 2)
       .split('\n')

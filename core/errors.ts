@@ -23,6 +23,7 @@ export type HarnessErrorCode =
   | 'ERR_UNSUPPORTED' // the operation is not possible in this configuration
   | 'ERR_EXISTS' // a file a command would write exists with other content (init: pass --force)
   | 'ERR_PATH' // a path or id given from outside leaves the folder it must stay in
+  | 'ERR_SIGN_IN' // a headless OAuth sign-in failed at a named step (discovery, registration, consent, upstream, token)
 
 /** Points a message that cites known-issue ids (KI-xx) at their entries on the generated page. */
 function knownIssueReferences(message: string): string {

@@ -20,9 +20,8 @@ import { HibernationOptionsSchema } from './plugins/hibernation.ts'
 import { HopOptionsSchema } from './plugins/hop.ts'
 import { TimeoutsOptionsSchema } from './plugins/io-context.ts'
 import type { ProviderOptions, UpstreamProvider, UpstreamUser } from './plugins/upstream/handlers.ts'
-import { github } from './plugins/upstream/github.ts'
-import { google } from './plugins/upstream/google.ts'
-import { oidc, type OidcProviderOptions } from './plugins/upstream/oidc.ts'
+import { UPSTREAM_PROVIDERS } from './plugins/upstream/index.ts'
+import type { OidcProviderOptions } from './plugins/upstream/oidc.ts'
 
 /** The file names looked for, in this order (vitest's order: TypeScript first, JSON last). */
 export const HARNESS_CONFIG_FILES = ['mcp-harness.config.ts', 'mcp-harness.config.mts', 'mcp-harness.config.js', 'mcp-harness.config.mjs', 'mcp-harness.config.json'] as const
@@ -34,14 +33,9 @@ export type UpstreamFactoryOptions = ProviderOptions & Partial<Omit<OidcProvider
  * Upstream provider names the config and `--upstream <name>` accept, mapped to their factories.
  * The one table to extend when a provider is added.
  */
-export const UPSTREAM_FACTORIES: Record<string, (options: UpstreamFactoryOptions) => UpstreamProvider> = {
-  github: (options) => github(options),
-  google: (options) => google(options),
-  oidc: (options) => {
-    if (!options.issuer) throw new HarnessError('ERR_OPTIONS', 'Invalid upstream "oidc": it needs an "issuer" (the URL your Worker discovers), e.g. { provider: "oidc", issuer: "https://tenant.auth0.example" } in mcp-harness.config.ts, or --upstream oidc=oidc.json with {"issuer": "...", "users": [...]}.')
-    return oidc(options as OidcProviderOptions)
-  },
-}
+export const UPSTREAM_FACTORIES: Record<string, (options: UpstreamFactoryOptions) => UpstreamProvider> = Object.fromEntries(
+  Object.entries(UPSTREAM_PROVIDERS as Record<string, (options?: Record<string, unknown>) => UpstreamProvider>).map(([name, make]) => [name, (options: UpstreamFactoryOptions) => make(options as Record<string, unknown>)]),
+)
 
 const isProvider = (value: unknown): value is UpstreamProvider =>
   typeof value === 'object' && value !== null && Array.isArray((value as UpstreamProvider).handlers) && typeof (value as UpstreamProvider).authorize === 'function'

@@ -1,6 +1,6 @@
 // Issue 4: faults of the mocked upstream (slow, 500, invalid_grant, expired code, revoked token)
 // reach the user as a named sign-in failure, and an unmocked upstream fails loudly naming the URL.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
 import type { Emulator } from '../../emulator/index.ts'
 import { upstream } from '../../emulator/index.ts'
 import type { UpstreamProvider } from '../../emulator/index.ts'
@@ -74,6 +74,8 @@ describe('an upstream nobody mocked', () => {
   afterAll(() => emulator?.dispose())
 
   test('fails loudly with ERR_UNHANDLED_UPSTREAM naming the URL, and nothing reaches the network', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    onTestFinished(() => stderr.mockRestore())
     const { server } = await discover(emulator.url)
     const client = await registerClient(server)
     const result = await runBrowser(emulator.url, authorizationUrl(server, client, { challenge: pkce().challenge }))
@@ -83,5 +85,9 @@ describe('an upstream nobody mocked', () => {
     expect(emulator.errors.map((error) => error.code)).toEqual(['ERR_UNHANDLED_UPSTREAM'])
     expect(emulator.errors[0].message).toContain('GET https://unmocked-idp.example/.well-known/openid-configuration')
     expect(emulator.transcript.filter({ layer: 'upstream', type: 'unhandled' })).toHaveLength(1)
+    // Issue 10: said on stderr too, once.
+    const said = stderr.mock.calls.map(([chunk]) => String(chunk)).filter((line) => line.includes('ERR_UNHANDLED_UPSTREAM'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('GET https://unmocked-idp.example/.well-known/openid-configuration')
   })
 })

@@ -1,26 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { CookieJar, runBrowser, type BrowserOptions, type BrowserResult } from './oauth-browser.ts'
+/**
+ * The OAuth client steps scenarios script one by one are the package's own (`emulator/sign-in/flow.ts`,
+ * what `signIn()` and `mcp-harness token` run); `discover` here is the strict variant the KI-24
+ * scenarios assert on (it reports where the server's documents point instead).
+ */
+import type { AuthServerMetadata, ResourceMetadata } from '../../emulator/sign-in/flow.ts'
 
-/** The redirect URI scripted clients register: a loopback URL nothing listens on (the browser stops there). */
-export const CLIENT_REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback'
-
-/** RFC 8414 authorization server metadata, the fields the flow uses. */
-export interface AuthServerMetadata {
-  issuer: string
-  authorization_endpoint: string
-  token_endpoint: string
-  registration_endpoint?: string
-  revocation_endpoint?: string
-  code_challenge_methods_supported?: string[]
-  [field: string]: unknown
-}
-
-/** RFC 9728 protected resource metadata. */
-export interface ResourceMetadata {
-  resource: string
-  authorization_servers: string[]
-  [field: string]: unknown
-}
+export { CLIENT_REDIRECT_URI, registerClient, pkce, authorizationUrl, tokenRequest, exchangeCode, authorizeForCode, signIn } from '../../emulator/sign-in/flow.ts'
+export type { AuthServerMetadata, ResourceMetadata, RegisteredClient, TokenSet, SignInResult as SignIn, SignInOptions } from '../../emulator/sign-in/flow.ts'
 
 export interface Discovery {
   /** The `WWW-Authenticate` challenge of an unauthenticated API call. */
@@ -28,21 +14,6 @@ export interface Discovery {
   resourceMetadataUrl: string
   resource: ResourceMetadata
   server: AuthServerMetadata
-}
-
-export interface RegisteredClient {
-  client_id: string
-  client_secret?: string
-  redirect_uris: string[]
-  [field: string]: unknown
-}
-
-export interface TokenSet {
-  access_token: string
-  refresh_token?: string
-  token_type: string
-  expires_in?: number
-  scope?: string
 }
 
 /**
@@ -79,130 +50,6 @@ export async function discover(base: URL | string, apiPath = '/mcp'): Promise<Di
   const issuer = resource.authorization_servers[0]
   const server = (await (await fetch(local(new URL('/.well-known/oauth-authorization-server', issuer).href))).json()) as AuthServerMetadata
   return { challenge, resourceMetadataUrl, resource, server }
-}
-
-/** Dynamic client registration (RFC 7591) of a public client using PKCE. */
-export async function registerClient(server: AuthServerMetadata, options: { redirectUris?: string[]; name?: string; confidential?: boolean } = {}): Promise<RegisteredClient> {
-  const response = await fetch(server.registration_endpoint!, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: options.name ?? 'mcp-harness scripted client',
-      redirect_uris: options.redirectUris ?? [CLIENT_REDIRECT_URI],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: options.confidential ? 'client_secret_post' : 'none',
-    }),
-  })
-  if (response.status !== 201) throw new Error(`[mcp-harness] registration failed: HTTP ${response.status} ${await response.text()}`)
-  return (await response.json()) as RegisteredClient
-}
-
-/** A PKCE pair (RFC 7636, S256). */
-export function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url')
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
-}
-
-/** The authorization URL a client sends the user to. */
-export function authorizationUrl(
-  server: AuthServerMetadata,
-  client: RegisteredClient,
-  options: { challenge?: string; method?: string; redirectUri?: string; state?: string; resource?: string; scope?: string },
-): URL {
-  const url = new URL(server.authorization_endpoint)
-  url.searchParams.set('response_type', 'code')
-  url.searchParams.set('client_id', client.client_id)
-  url.searchParams.set('redirect_uri', options.redirectUri ?? client.redirect_uris[0])
-  url.searchParams.set('state', options.state ?? randomBytes(8).toString('hex'))
-  if (options.challenge) {
-    url.searchParams.set('code_challenge', options.challenge)
-    url.searchParams.set('code_challenge_method', options.method ?? 'S256')
-  }
-  if (options.resource) url.searchParams.set('resource', options.resource)
-  if (options.scope) url.searchParams.set('scope', options.scope)
-  return url
-}
-
-/** POSTs a form to the token endpoint and returns status and JSON body. */
-export async function tokenRequest(server: AuthServerMetadata, form: Record<string, string | undefined>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const entries = Object.entries(form).filter((entry): entry is [string, string] => entry[1] !== undefined)
-  const response = await fetch(server.token_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(entries) })
-  const text = await response.text()
-  let body: Record<string, unknown>
-  try {
-    body = JSON.parse(text) as Record<string, unknown>
-  } catch {
-    body = { text }
-  }
-  return { status: response.status, body }
-}
-
-/** Exchanges an authorization code (with its verifier) for tokens. */
-export function exchangeCode(server: AuthServerMetadata, client: RegisteredClient, options: { code: string; verifier?: string; redirectUri?: string; resource?: string }) {
-  return tokenRequest(server, {
-    grant_type: 'authorization_code',
-    code: options.code,
-    client_id: client.client_id,
-    client_secret: client.client_secret,
-    redirect_uri: options.redirectUri ?? client.redirect_uris[0],
-    code_verifier: options.verifier,
-    resource: options.resource,
-  })
-}
-
-export interface SignInOptions extends BrowserOptions {
-  /** A client registered earlier (default: register a new one). */
-  client?: RegisteredClient
-}
-
-export interface SignIn {
-  discovery: Discovery
-  client: RegisteredClient
-  verifier: string
-  code: string
-  browser: BrowserResult
-  tokens: TokenSet
-  /** Milliseconds for each phase and in total. */
-  timings: { discoverMs: number; registerMs: number; authorizeMs: number; tokenMs: number; totalMs: number }
-}
-
-/** Runs the authorization code flow up to the code, without redeeming it. */
-export async function authorizeForCode(base: URL | string, server: AuthServerMetadata, client: RegisteredClient, options: BrowserOptions & { resource?: string } = {}) {
-  const { verifier, challenge } = pkce()
-  const url = authorizationUrl(server, client, { challenge, resource: options.resource })
-  const browser = await runBrowser(base, url, options, new CookieJar())
-  const code = browser.finalUrl.searchParams.get('code') ?? ''
-  return { verifier, code, browser, state: url.searchParams.get('state') ?? '' }
-}
-
-/**
- * The whole happy path headless: discovery, registration, authorize with PKCE S256, consent,
- * upstream sign-in and callback, token exchange.
- * @example const { tokens } = await signIn(emulator.url, { user: 'alice' })
- */
-export async function signIn(base: URL | string, options: SignInOptions = {}): Promise<SignIn> {
-  const t0 = performance.now()
-  const discovery = await discover(base)
-  const t1 = performance.now()
-  const client = options.client ?? (await registerClient(discovery.server))
-  const t2 = performance.now()
-  const { verifier, code, browser } = await authorizeForCode(base, discovery.server, client, { ...options, resource: discovery.resource.resource })
-  if (!code) throw new Error(`[mcp-harness] the flow ended without a code at ${browser.finalUrl.href} (HTTP ${browser.lastStatus}: ${browser.lastBody.slice(0, 300)})`)
-  const t3 = performance.now()
-  const { status, body } = await exchangeCode(discovery.server, client, { code, verifier, resource: discovery.resource.resource })
-  if (status !== 200) throw new Error(`[mcp-harness] token exchange failed: HTTP ${status} ${JSON.stringify(body)}`)
-  const t4 = performance.now()
-  const round = (ms: number) => Math.round(ms * 10) / 10
-  return {
-    discovery,
-    client,
-    verifier,
-    code,
-    browser,
-    tokens: body as unknown as TokenSet,
-    timings: { discoverMs: round(t1 - t0), registerMs: round(t2 - t1), authorizeMs: round(t3 - t2), tokenMs: round(t4 - t3), totalMs: round(t4 - t0) },
-  }
 }
 
 /** Reads `.dev.vars`-style `KEY=value` lines (comments and blanks ignored). */

@@ -2,18 +2,25 @@ import { createHash, randomBytes } from 'node:crypto'
 import { http, HttpResponse, type RequestHandler } from 'msw'
 import { applyFieldRedactors, applyJsonRedactors, defaultRedactors, DEFAULT_REDACTED_FIELDS } from '../../../core/redact/index.ts'
 import { redactUrlQuery } from '../../../core/redact/event.ts'
+import { z } from 'zod'
+import { HarnessError } from '../../../core/errors.ts'
 
 /** A user the mocked provider signs in: `id` is the subject, other fields are the profile. */
-export interface UpstreamUser {
-  id: string | number
-  login?: string
-  name?: string
-  email?: string
-  [field: string]: unknown
-}
+export const UpstreamUserSchema = z
+  .object({
+    id: z.union([z.string().min(1), z.number()]),
+    login: z.string().optional(),
+    name: z.string().optional(),
+    email: z.string().optional(),
+    /** GitHub organisations (logins) the user belongs to. */
+    orgs: z.array(z.string()).optional(),
+  })
+  .catchall(z.unknown())
+
+export type UpstreamUser = z.infer<typeof UpstreamUserSchema>
 
 /** Which upstream endpoint a fault applies to. */
-export type UpstreamEndpoint = 'token' | 'user' | 'discovery' | '*'
+export type UpstreamEndpoint = 'token' | 'user' | 'discovery' | 'jwks' | 'api' | '*'
 
 /** An injected upstream fault: a delay, an HTTP status, or an OAuth error; `times` limits how often. */
 export interface UpstreamFault {
@@ -23,22 +30,43 @@ export interface UpstreamFault {
   times?: number
 }
 
-/** Options every mocked provider shares. */
-export interface ProviderOptions {
+/** Options every mocked provider shares (validated once, when the provider is made). */
+export const ProviderOptionsSchema = z.object({
   /** The OAuth app's client id (default `test-client-id`). */
-  clientId?: string
+  clientId: z.string().min(1).default('test-client-id'),
   /** The OAuth app's client secret (default `test-client-secret`): fake, never a real one. */
-  clientSecret?: string
+  clientSecret: z.string().min(1).default('test-client-secret'),
   /** Callback URLs registered for the app; unset accepts any loopback URL (KI-06 when set wrong). */
-  redirectUris?: string[]
-  /** Users who can sign in; the first is the default. */
-  users?: UpstreamUser[]
+  redirectUris: z.array(z.string().url()).optional(),
+  /** Users who can sign in; the first is the default (each provider has a default user). */
+  users: z.array(UpstreamUserSchema).optional(),
   /** Scopes the app may be granted; unset accepts any. */
-  scopes?: string[]
+  scopes: z.array(z.string()).optional(),
   /** Lifetime of an authorization code (default 10 min, as GitHub). */
-  codeTtlMs?: number
+  codeTtlMs: z.number().int().positive().default(600_000),
   /** Lifetime of an access token in seconds (default 8 h). */
-  tokenTtlS?: number
+  tokenTtlS: z.number().int().positive().default(8 * 3600),
+  /** Lifetime of a refresh token in seconds (default 30 days). */
+  refreshTtlS: z.number().int().positive().default(30 * 24 * 3600),
+  /** A used refresh token is revoked and a new one issued (OAuth 2.1 rotation; default true). */
+  rotateRefreshTokens: z.boolean().default(true),
+  /** Refuse authorize requests without an S256 `code_challenge` (Cloudflare's OAuth does). */
+  requirePkce: z.boolean().default(false),
+})
+
+/** What a caller may pass: every field optional. */
+export type ProviderOptions = z.input<typeof ProviderOptionsSchema>
+type ResolvedProviderOptions = z.output<typeof ProviderOptionsSchema> & { users: UpstreamUser[] }
+
+/**
+ * Validates provider options once, naming the provider and the option path on failure.
+ * @example parseProviderOptions('github', ProviderOptionsSchema, { users })
+ */
+export function parseProviderOptions<S extends z.ZodType>(provider: string, schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {})
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  throw new HarnessError('ERR_OPTIONS', `Invalid option "${provider}.${issue.path.join('.')}": ${issue.message}. See docs/sign-in.md for the options of each provider.`)
 }
 
 /** What the browser gets from the provider's authorize page. */
@@ -53,12 +81,15 @@ export interface AuthorizeOutcome {
 
 /** One mocked upstream provider: msw handlers for the Worker's calls plus the browser-facing authorize page. */
 export interface UpstreamProvider {
-  readonly kind: 'github' | 'google' | 'oidc'
+  /** Which factory made it (`github`, `google`, `cloudflare`, `oidc`, `auth0`, …). */
+  readonly kind: string
   readonly name: string
   readonly clientId: string
   readonly clientSecret: string
   /** URL of the browser-facing authorize page (matched by origin and path). */
   readonly authorizeUrl: string
+  /** Every browser-facing authorize page this provider serves (e.g. Slack's OIDC and OAuth v2 pages). */
+  readonly authorizeUrls: string[]
   /** msw handlers answering the Worker's server-to-server calls. */
   readonly handlers: RequestHandler[]
   readonly users: UpstreamUser[]
@@ -70,8 +101,18 @@ export interface UpstreamProvider {
   advanceTime(ms: number): void
   /** Revokes every token and code (the user removed the app at the provider). */
   revokeAll(): void
+  /** Rotates the signing key of providers that sign tokens (OIDC); returns the new key id. */
+  rotateKeys?(options?: { keepPrevious?: boolean }): string
   /** Counts of what the provider issued and redeemed. */
-  readonly stats: { codesIssued: number; codesRedeemed: number; tokensIssued: number; userInfoCalls: number }
+  readonly stats: ProviderStats
+}
+
+export interface ProviderStats {
+  codesIssued: number
+  codesRedeemed: number
+  tokensIssued: number
+  refreshes: number
+  userInfoCalls: number
 }
 
 interface CodeRecord {
@@ -83,39 +124,40 @@ interface CodeRecord {
   used: boolean
   challenge?: string
   nonce?: string
+  authTime: number
 }
 
 interface TokenRecord {
   user: UpstreamUser
   scope: string
   expiresAt: number
+  clientId: string
+  nonce?: string
+  authTime: number
 }
 
 /** The result a token endpoint builds a provider-specific response from. */
 export type TokenGrantResult =
-  | { ok: true; accessToken: string; refreshToken?: string; scope: string; expiresIn: number; user: UpstreamUser }
+  | { ok: true; accessToken: string; refreshToken?: string; scope: string; expiresIn: number; user: UpstreamUser; clientId: string; nonce?: string; authTime: number; grantType: string }
   | { ok: false; status: number; error: string; errorDescription: string }
+
+/** Mints an access token (e.g. a signed JWT); the default is an opaque random string. */
+export type AccessTokenMinter = (grant: { user: UpstreamUser; scope: string; clientId: string; expiresAt: number }) => Promise<string>
 
 /** Shared provider state: codes, tokens, faults and a clock that tests can move. */
 export class ProviderCore {
-  readonly options: Required<Omit<ProviderOptions, 'redirectUris' | 'scopes'>> & Pick<ProviderOptions, 'redirectUris' | 'scopes'>
-  readonly stats = { codesIssued: 0, codesRedeemed: 0, tokensIssued: 0, userInfoCalls: 0 }
+  readonly options: ResolvedProviderOptions
+  readonly stats: ProviderStats = { codesIssued: 0, codesRedeemed: 0, tokensIssued: 0, refreshes: 0, userInfoCalls: 0 }
   readonly #codes = new Map<string, CodeRecord>()
   readonly #tokens = new Map<string, TokenRecord>()
   readonly #refresh = new Map<string, TokenRecord>()
   readonly #faults = new Map<UpstreamEndpoint, UpstreamFault>()
   #offsetMs = 0
+  /** Set by providers whose access tokens are JWTs. */
+  mintAccessToken?: AccessTokenMinter
 
-  constructor(options: ProviderOptions, defaultUsers: UpstreamUser[]) {
-    this.options = {
-      clientId: options.clientId ?? 'test-client-id',
-      clientSecret: options.clientSecret ?? 'test-client-secret',
-      redirectUris: options.redirectUris,
-      users: options.users?.length ? options.users : defaultUsers,
-      scopes: options.scopes,
-      codeTtlMs: options.codeTtlMs ?? 600_000,
-      tokenTtlS: options.tokenTtlS ?? 8 * 3600,
-    }
+  constructor(options: z.output<typeof ProviderOptionsSchema>, defaultUsers: UpstreamUser[]) {
+    this.options = { ...options, users: options.users?.length ? options.users : defaultUsers }
   }
 
   now(): number {
@@ -187,9 +229,14 @@ export class ProviderCore {
       return { status: 302, location: back.href }
     }
     const user = this.findUser(options.user)
-    if (!user) return { status: 401, error: 'login_failed', errorDescription: `No user "${options.user}" at this provider.` }
-    const code = randomToken('code')
+    if (!user) return { status: 401, error: 'login_failed', errorDescription: `No user "${options.user}" at this provider (users: ${this.options.users.map((u) => u.login ?? u.email ?? u.id).join(', ')}).` }
     const method = params.get('code_challenge_method')
+    if (this.options.requirePkce && (!params.get('code_challenge') || method !== 'S256')) {
+      back.searchParams.set('error', 'invalid_request')
+      back.searchParams.set('error_description', 'code_challenge with code_challenge_method=S256 is required.')
+      return { status: 302, location: back.href }
+    }
+    const code = randomToken('code')
     this.#codes.set(code, {
       clientId,
       redirectUri,
@@ -199,6 +246,7 @@ export class ProviderCore {
       used: false,
       challenge: params.get('code_challenge') ? `${method ?? 'plain'}:${params.get('code_challenge')}` : undefined,
       nonce: params.get('nonce') ?? undefined,
+      authTime: Math.floor(this.now() / 1000),
     })
     this.stats.codesIssued += 1
     back.searchParams.set('code', code)
@@ -217,7 +265,7 @@ export class ProviderCore {
   }
 
   /** The token endpoint's logic for `authorization_code` and `refresh_token` grants. */
-  grant(form: URLSearchParams, basicAuth?: { clientId: string; clientSecret: string }): TokenGrantResult {
+  async grant(form: URLSearchParams, basicAuth?: { clientId: string; clientSecret: string }): Promise<TokenGrantResult> {
     const clientId = basicAuth?.clientId ?? form.get('client_id')
     const clientSecret = basicAuth?.clientSecret ?? form.get('client_secret')
     if (clientId !== this.options.clientId || clientSecret !== this.options.clientSecret) {
@@ -225,9 +273,17 @@ export class ProviderCore {
     }
     const grantType = form.get('grant_type') ?? 'authorization_code'
     if (grantType === 'refresh_token') {
-      const record = this.#refresh.get(form.get('refresh_token') ?? '')
-      if (!record) return { ok: false, status: 400, error: 'invalid_grant', errorDescription: 'The refresh token is invalid or revoked.' }
-      return this.#issue(record.user, record.scope)
+      const presented = form.get('refresh_token') ?? ''
+      const record = this.#refresh.get(presented)
+      if (!record || record.clientId !== clientId) return { ok: false, status: 400, error: 'invalid_grant', errorDescription: 'The refresh token is invalid or revoked.' }
+      if (record.expiresAt < this.now()) {
+        this.#refresh.delete(presented)
+        return { ok: false, status: 400, error: 'invalid_grant', errorDescription: 'The refresh token has expired.' }
+      }
+      this.stats.refreshes += 1
+      // Rotation: the presented refresh token is spent; replaying it later is refused.
+      if (this.options.rotateRefreshTokens) this.#refresh.delete(presented)
+      return this.#issue(record, grantType, this.options.rotateRefreshTokens ? undefined : presented)
     }
     if (grantType !== 'authorization_code') {
       return { ok: false, status: 400, error: 'unsupported_grant_type', errorDescription: `grant_type "${grantType}" is not supported.` }
@@ -253,17 +309,30 @@ export class ProviderCore {
     }
     record.used = true
     this.stats.codesRedeemed += 1
-    return this.#issue(record.user, record.scope)
+    return this.#issue({ ...record, expiresAt: 0 }, grantType)
   }
 
-  #issue(user: UpstreamUser, scope: string): TokenGrantResult {
-    const accessToken = randomToken('at')
-    const refreshToken = randomToken('rt')
+  async #issue(grant: TokenRecord, grantType: string, keepRefresh?: string): Promise<TokenGrantResult> {
     const expiresAt = this.now() + this.options.tokenTtlS * 1000
-    this.#tokens.set(accessToken, { user, scope, expiresAt })
-    this.#refresh.set(refreshToken, { user, scope, expiresAt: Number.POSITIVE_INFINITY })
+    const accessToken = this.mintAccessToken ? await this.mintAccessToken({ user: grant.user, scope: grant.scope, clientId: grant.clientId, expiresAt }) : randomToken('at')
+    const refreshToken = keepRefresh ?? randomToken('rt')
+    const record: TokenRecord = { user: grant.user, scope: grant.scope, clientId: grant.clientId, nonce: grant.nonce, authTime: grant.authTime, expiresAt }
+    this.#tokens.set(accessToken, record)
+    this.#refresh.set(refreshToken, { ...record, expiresAt: keepRefresh ? this.#refresh.get(keepRefresh)!.expiresAt : this.now() + this.options.refreshTtlS * 1000 })
     this.stats.tokensIssued += 1
-    return { ok: true, accessToken, refreshToken, scope, expiresIn: this.options.tokenTtlS, user }
+    return { ok: true, accessToken, refreshToken, scope: grant.scope, expiresIn: this.options.tokenTtlS, user: grant.user, clientId: grant.clientId, nonce: grant.nonce, authTime: grant.authTime, grantType }
+  }
+
+  /** Registers a token that did not come from a grant (a Cloudflare API token, for instance). */
+  addToken(token: string, user: UpstreamUser, scope = ''): void {
+    this.#tokens.set(token, { user, scope, clientId: '', authTime: Math.floor(this.now() / 1000), expiresAt: Number.POSITIVE_INFINITY })
+  }
+
+  /** The live record behind an access token (scope, client), for endpoints that check scopes. */
+  tokenRecord(authorization: string | null): TokenRecord | undefined {
+    const match = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')
+    const record = match ? this.#tokens.get(match[1]) : undefined
+    return record && record.expiresAt >= this.now() ? record : undefined
   }
 
   /** The user behind an `Authorization: token X` or `Bearer X` header, if the token is live. */
@@ -297,19 +366,32 @@ export async function readTokenRequest(request: Request): Promise<{ form: URLSea
   return { form, basic: { clientId: decodeURIComponent(id), clientSecret: decodeURIComponent(secret) } }
 }
 
-/** A fault as an HTTP answer: an OAuth error body, or a bare status. */
-/** The token endpoint of a provider that speaks plain RFC 6749 JSON (Google, generic OIDC); GitHub has its own quirks. */
-export function jsonTokenEndpoint(url: string, core: ProviderCore): RequestHandler {
+/** Successful grant fields a token endpoint answers with. */
+export type GrantOk = Extract<TokenGrantResult, { ok: true }>
+
+/**
+ * The token endpoint of a provider that speaks plain RFC 6749 JSON (Google, OIDC, Cloudflare);
+ * `extra` adds fields such as `id_token`. GitHub and Slack have their own quirks.
+ */
+export function jsonTokenEndpoint(url: string, core: ProviderCore, extra?: (grant: GrantOk) => Promise<Record<string, unknown>>): RequestHandler {
   return http.post(url, async ({ request }) => {
     const fault = await core.takeFault('token')
     if (fault) return faultResponse(fault)
     const { form, basic } = await readTokenRequest(request)
-    const result = core.grant(form, basic)
+    const result = await core.grant(form, basic)
     if (!result.ok) return HttpResponse.json({ error: result.error, error_description: result.errorDescription }, { status: result.status })
-    return HttpResponse.json({ access_token: result.accessToken, refresh_token: result.refreshToken, expires_in: result.expiresIn, scope: result.scope, token_type: 'Bearer' })
+    return HttpResponse.json({
+      access_token: result.accessToken,
+      refresh_token: result.refreshToken,
+      expires_in: result.expiresIn,
+      scope: result.scope,
+      token_type: 'Bearer',
+      ...(extra ? await extra(result) : {}),
+    })
   })
 }
 
+/** A fault as an HTTP answer: an OAuth error body, or a bare status. */
 export function faultResponse(fault: UpstreamFault, errorStatus = 400): Response {
   if (fault.error) return HttpResponse.json({ error: fault.error, error_description: `Injected fault: ${fault.error}` }, { status: fault.status ?? errorStatus })
   return new HttpResponse(`Injected upstream fault: HTTP ${fault.status}`, { status: fault.status ?? 500 })

@@ -3,10 +3,12 @@ import { getResponse, type RequestHandler } from 'msw'
 import { z } from 'zod'
 import { headersToRecord, type Transcript } from '../../../core/transcript.ts'
 import type { EmulatorPlugin } from '../types.ts'
+import { HarnessError } from '../../../core/errors.ts'
 import { redactText, redactUrl, type UpstreamProvider } from './handlers.ts'
 import { github } from './github.ts'
 import { google } from './google.ts'
-import { oidc } from './oidc.ts'
+import { auth0, descope, logto, oidc, slack, stytch, workos } from './oidc.ts'
+import { cloudflare, cloudflareAccess } from './cloudflare.ts'
 
 export const UPSTREAM = 'upstream'
 
@@ -21,11 +23,13 @@ const isProvider = (value: unknown): value is UpstreamProvider =>
 
 export const UpstreamOptionsSchema = z.object({
   /** Mocked providers (`upstream.github()`, `upstream.google()`, `upstream.oidc({ issuer })`). */
-  providers: z.array(z.custom<UpstreamProvider>(isProvider, 'expected a provider made by upstream.github(), upstream.google() or upstream.oidc()')).default([]),
+  providers: z.array(z.custom<UpstreamProvider>(isProvider, 'expected a provider made by an upstream factory (upstream.github(), upstream.google(), upstream.cloudflare(), upstream.oidc(), …)')).default([]),
   /** Extra msw handlers for other upstream APIs the Worker calls. */
   handlers: z.array(z.custom<UpstreamHandler>((value) => typeof value === 'object' && value !== null)).default([]),
   /** KI-26: record `session:owner-changed` when one MCP session id is used with two token subjects. */
   auditSessionOwners: z.boolean().default(true),
+  /** Where an outbound request no mock answers is reported besides the transcript (once per method and URL path; default `stderr`). */
+  reportUnhandled: z.enum(['stderr', 'silent']).optional(),
   /** Derives the subject of a bearer token; the default reads workers-oauth-provider's `<userId>:<grantId>:<secret>`. */
   subjectOf: z.custom<(token: string) => string>((value) => typeof value === 'function').optional(),
 })
@@ -61,6 +65,18 @@ export const upstreamPlugin: EmulatorPlugin<typeof UpstreamOptionsSchema> = {
           if (url.pathname !== UPSTREAM_BROWSER_PATH) return undefined
           return serveAuthorizePage(options.providers, url, transcript)
         },
+      })
+    }
+    if (options.reportUnhandled !== 'silent') {
+      // The emulator records the unhandled request; say it where a person running `serve` looks, too.
+      const reported = new Set<string>()
+      ctx.transcript.on((event) => {
+        if (event.layer !== 'upstream' || event.type !== 'unhandled' || typeof event.url !== 'string') return
+        const url = new URL(redactUrl(event.url))
+        const key = `${String(event.method)} ${url.origin}${url.pathname}`
+        if (reported.has(key)) return
+        reported.add(key)
+        process.stderr.write(`[mcp-harness] ERR_UNHANDLED_UPSTREAM: the Worker fetched ${String(event.method)} ${url.href}, which no upstream mock handles. Mock it: --upstream <${Object.keys(UPSTREAM_PROVIDERS).join('|')}> or upstream.handlers.\n`)
       })
     }
     if (options.auditSessionOwners) ctx.addMiddleware(sessionOwnerAudit(options.subjectOf ?? defaultSubjectOf))
@@ -102,9 +118,9 @@ function recordExchange(transcript: Transcript, exchange: number, provider: stri
 /** The browser's visit to a provider's authorize page: the driver passes the page URL as `url`. */
 function serveAuthorizePage(providers: UpstreamProvider[], url: URL, transcript: Transcript): Response {
   const target = url.searchParams.get('url') ?? ''
-  const provider = providers.find((candidate) => target.split('?')[0] === candidate.authorizeUrl)
+  const provider = providers.find((candidate) => candidate.authorizeUrls.includes(target.split('?')[0]))
   if (!provider) {
-    return new Response(`[mcp-harness] No mocked provider serves the authorize page ${target.split('?')[0]} (mocked: ${providers.map((p) => p.authorizeUrl).join(', ')}).`, {
+    return new Response(`[mcp-harness] No mocked provider serves the authorize page ${target.split('?')[0]} (mocked: ${providers.flatMap((p) => p.authorizeUrls).join(', ')}).`, {
       status: 404,
       headers: { 'content-type': 'text/plain' },
     })
@@ -188,4 +204,38 @@ function sessionOwnerAudit(subjectOf: (token: string) => string) {
  * Factories for mocked upstream providers.
  * @example upstream.github({ users: [{ id: 1, login: 'alice' }] })
  */
-export const upstream = { github, google, oidc }
+export const upstream = { github, google, cloudflare, cloudflareAccess, oidc, auth0, workos, logto, descope, stytch, slack }
+
+/**
+ * Every mocked provider by the name the harness config and `--upstream <name>[=users.json]` use.
+ * Each factory takes one options object validated with zod (`{ users?, clientId?, clientSecret?, … }`)
+ * and throws `ERR_OPTIONS` naming the option path when it is wrong.
+ * @example UPSTREAM_PROVIDERS.github({ users: JSON.parse(readFileSync('users.json', 'utf8')) })
+ */
+export const UPSTREAM_PROVIDERS: Readonly<Record<UpstreamProviderName, (options?: Record<string, unknown>) => UpstreamProvider>> = {
+  github: (options) => github(options as never),
+  google: (options) => google(options as never),
+  cloudflare: (options) => cloudflare(options as never),
+  'cloudflare-access': (options) => cloudflareAccess(options as never),
+  oidc: (options) => oidc((options ?? {}) as never),
+  auth0: (options) => auth0(options as never),
+  workos: (options) => workos(options as never),
+  logto: (options) => logto(options as never),
+  descope: (options) => descope(options as never),
+  stytch: (options) => stytch(options as never),
+  slack: (options) => slack(options as never),
+}
+
+/** Names of the mocked providers (`--upstream <name>`). */
+export type UpstreamProviderName = 'github' | 'google' | 'cloudflare' | 'cloudflare-access' | 'oidc' | 'auth0' | 'workos' | 'logto' | 'descope' | 'stytch' | 'slack'
+
+/**
+ * A mocked provider by name, for `--upstream <name>[=file.json]` and the harness config: the file
+ * holds either the users array or the whole options object.
+ * @example createUpstream('github', JSON.parse(readFileSync('users.json', 'utf8')))
+ */
+export function createUpstream(name: string, usersOrOptions: unknown[] | Record<string, unknown> = {}): UpstreamProvider {
+  const make = (UPSTREAM_PROVIDERS as Record<string, ((options?: Record<string, unknown>) => UpstreamProvider) | undefined>)[name]
+  if (!make) throw new HarnessError('ERR_OPTIONS', `Unknown upstream "${name}": expected one of ${Object.keys(UPSTREAM_PROVIDERS).join(', ')}.`)
+  return make(Array.isArray(usersOrOptions) ? { users: usersOrOptions } : usersOrOptions)
+}

@@ -4,6 +4,7 @@ from .cassette import CASSETTE_VERSION, cassette_schema, load_cassette, validate
 from .control import ControlClient, Faults
 from .errors import HarnessError
 from .server import HarnessServer, attach, start
+from .sign_in import sign_in
 
 __all__ = [
     "CASSETTE_VERSION",
@@ -14,6 +15,7 @@ __all__ = [
     "attach",
     "cassette_schema",
     "load_cassette",
+    "sign_in",
     "start",
     "validate_cassette",
 ]

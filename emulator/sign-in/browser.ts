@@ -1,0 +1,212 @@
+/**
+ * A headless "browser" for OAuth flows against a Worker under the emulator: keeps cookies in a real
+ * cookie jar (tough-cookie: RFC 6265bis, `__Host-` prefixes, Secure on loopback as browsers treat
+ * it), follows redirects by hand, submits whatever approval form the Worker renders (parse5), and
+ * visits mocked upstream authorize pages through the emulator's front door. A page that only works
+ * with JavaScript is handed to Chromium (playwright-core) when one is installed.
+ */
+import { existsSync } from 'node:fs'
+import { CookieJar as ToughCookieJar } from 'tough-cookie'
+import { HarnessError } from '../../core/errors.ts'
+import { UPSTREAM_BROWSER_PATH } from '../plugins/upstream/index.ts'
+import { readPage } from './consent-form.ts'
+
+export interface BrowserOptions {
+  /** What to do on the consent page (default `approve`). */
+  consent?: 'approve' | 'deny'
+  /** Which upstream user signs in (login, id or email; default: the provider's first user). */
+  user?: string
+  /** Decline at the upstream provider. */
+  denyUpstream?: boolean
+  /** Redirects and form posts to follow before giving up (default 16). */
+  maxSteps?: number
+  /** Called before each request (e.g. to move a mocked provider's clock before the callback). */
+  beforeStep?: (url: URL) => void | Promise<void>
+  /** `auto` (default): Chromium takes over a page that needs JavaScript; `never`: stop there. */
+  javascript?: 'auto' | 'never'
+  /** Chromium to use for JavaScript pages (default: `CHROMIUM_PATH`, then /usr/bin/chromium). */
+  chromiumPath?: string
+}
+
+/** One hop the browser made, for assertions and for debugging a failed flow. */
+export interface BrowserStep {
+  method: string
+  url: string
+  status: number
+  location?: string
+  /** Set when the page was a consent form the browser submitted. */
+  consent?: boolean
+  /** Set when Chromium drove this page. */
+  chromium?: boolean
+}
+
+export interface BrowserResult {
+  /** Where the flow ended: the client's redirect URI (with `code` or `error`), or the last page. */
+  finalUrl: URL
+  /** True when the flow reached the client's redirect URI. */
+  reachedClient: boolean
+  steps: BrowserStep[]
+  /** The last response when the flow stopped on a page (an error page, or no redirect). */
+  lastStatus: number
+  lastBody: string
+  /** Set when the flow stopped on a page that needs JavaScript and no Chromium was available. */
+  needsJavaScript?: boolean
+}
+
+/**
+ * A cookie jar with the browser's rules (tough-cookie), for one flow.
+ * @example const jar = new CookieJar(); await runBrowser(url, authorizeUrl, {}, jar); jar.header()
+ */
+export class CookieJar {
+  readonly #jar = new ToughCookieJar(undefined, { prefixSecurity: 'strict' })
+  #lastUrl?: string
+
+  /** Stores the response's `Set-Cookie` lines as the browser would for `url`. */
+  async store(response: Response, url: URL | string): Promise<void> {
+    this.#lastUrl = String(url)
+    for (const line of response.headers.getSetCookie()) await this.#jar.setCookie(line, String(url), { ignoreError: true })
+  }
+
+  /** The `Cookie` header for `url` (default: the last URL that set cookies), undefined when empty. */
+  header(url?: URL | string): string | undefined {
+    const target = url ? String(url) : this.#lastUrl
+    if (!target) return undefined
+    return this.#jar.getCookieStringSync(target) || undefined
+  }
+
+  names(url?: URL | string): string[] {
+    const target = url ? String(url) : this.#lastUrl
+    return target ? this.#jar.getCookiesSync(target).map((cookie) => cookie.key) : []
+  }
+
+  clear(): void {
+    this.#jar.removeAllCookiesSync()
+  }
+}
+
+/** Where Chromium lives, or undefined. */
+export function findChromium(explicit?: string): string | undefined {
+  const candidates = explicit ? [explicit] : process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+  return candidates.find((candidate) => existsSync(candidate))
+}
+
+/** The URL the browser actually requests: another origin's page is a mocked upstream's, served by the emulator. */
+function viaFrontDoor(url: URL, base: URL, options: BrowserOptions): URL {
+  if (url.origin === base.origin) return url
+  const params = new URLSearchParams({ url: url.href, ...(options.user ? { user: options.user } : {}), ...(options.denyUpstream ? { deny: '1' } : {}) })
+  return new URL(`${UPSTREAM_BROWSER_PATH}?${params}`, base)
+}
+
+/**
+ * Drives an authorization URL to its end like a user at a browser: consent, upstream sign-in, callback.
+ * @example const { finalUrl } = await runBrowser(emulator.url, authorizeUrl); finalUrl.searchParams.get('code')
+ */
+export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | string, options: BrowserOptions = {}, jar = new CookieJar()): Promise<BrowserResult> {
+  const base = new URL(emulatorUrl)
+  const start = new URL(authorizeUrl)
+  const clientRedirect = start.searchParams.get('redirect_uri') ?? ''
+  const maxSteps = options.maxSteps ?? 16
+  const steps: BrowserStep[] = []
+  let method = 'GET'
+  let body: URLSearchParams | undefined
+  let url = start
+  let referer: string | undefined
+  for (let step = 0; step < maxSteps; step++) {
+    // The client's redirect URI ends the browser's part: the client (or its local server) takes over.
+    if (clientRedirect && `${url.origin}${url.pathname}` === clientRedirect.split('?')[0]) {
+      return { finalUrl: url, reachedClient: true, steps, lastStatus: 0, lastBody: '' }
+    }
+    const target = viaFrontDoor(url, base, options)
+    await options.beforeStep?.(url)
+    const headers: Record<string, string> = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'mcp-harness headless browser' }
+    const cookie = jar.header(target)
+    if (cookie) headers.cookie = cookie
+    if (body) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      // Form posts carry Origin and Referer, as browsers send them; CSRF checks often read them.
+      headers.origin = url.origin
+    }
+    if (referer) headers.referer = referer
+    const response = await fetch(target, { method, headers, body, redirect: 'manual' })
+    await jar.store(response, target)
+    const location = response.headers.get('location') ?? undefined
+    const text = location ? '' : await response.text()
+    if (location) {
+      steps.push({ method, url: url.href, status: response.status, location })
+      referer = url.href
+      url = new URL(location, url.origin === base.origin ? target : url)
+      method = 'GET'
+      body = undefined
+      continue
+    }
+    const page = response.ok && (response.headers.get('content-type') ?? '').includes('html') ? readPage(text, url, options.consent ?? 'approve') : undefined
+    steps.push({ method, url: url.href, status: response.status, ...(page?.form ? { consent: true } : {}) })
+    if (page?.form) {
+      referer = url.href
+      method = page.form.method
+      url = page.form.action
+      body = method === 'POST' ? new URLSearchParams(page.form.fields) : undefined
+      if (method === 'GET') for (const [key, value] of page.form.fields) url.searchParams.append(key, value)
+      continue
+    }
+    if (page?.refresh) {
+      url = page.refresh
+      method = 'GET'
+      body = undefined
+      continue
+    }
+    if (page?.needsJavaScript && options.javascript !== 'never') {
+      const executable = findChromium(options.chromiumPath)
+      if (executable) return runChromium(executable, base, url, clientRedirect, options, steps, jar)
+    }
+    return { finalUrl: url, reachedClient: false, steps, lastStatus: response.status, lastBody: text, ...(page?.needsJavaScript ? { needsJavaScript: true } : {}) }
+  }
+  throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the browser followed ${maxSteps} steps without reaching ${clientRedirect}: ${steps.map((s) => `${s.status} ${s.method} ${s.url.split('?')[0]}`).join(' -> ')}`)
+}
+
+/** Chromium's flags: headless, nothing that phones home. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+/**
+ * Continues a flow in Chromium from a page that needs JavaScript: other origins are routed to the
+ * emulator's mocked upstream pages, the client's redirect URI is caught instead of loaded, and the
+ * page's approve button is clicked.
+ */
+async function runChromium(executable: string, base: URL, start: URL, clientRedirect: string, options: BrowserOptions, steps: BrowserStep[], jar: CookieJar): Promise<BrowserResult> {
+  // playwright-core is an optional peer, loaded only here: most consent pages never need it.
+  let chromium: typeof import('playwright-core').chromium
+  try {
+    ;({ chromium } = await import('playwright-core'))
+  } catch {
+    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${start.href.split('?')[0]} needs JavaScript; install playwright-core (npm install -D playwright-core) so that Chromium can drive it.`)
+  }
+  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true })
+  try {
+    const context = await browser.newContext()
+    const cookie = jar.header(base)
+    if (cookie) await context.addCookies(cookie.split('; ').map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1), url: base.origin })))
+    let reached: URL | undefined
+    await context.route('**/*', async (route) => {
+      const url = new URL(route.request().url())
+      if (clientRedirect && `${url.origin}${url.pathname}` === clientRedirect.split('?')[0]) {
+        reached = url
+        return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>signed in</title>' })
+      }
+      if (url.origin !== base.origin) return route.fulfill({ status: 302, headers: { location: viaFrontDoor(url, base, options).href } })
+      return route.continue()
+    })
+    const page = await context.newPage()
+    const response = await page.goto(start.href, { waitUntil: 'load' })
+    steps.push({ method: 'GET', url: start.href, status: response?.status() ?? 0, chromium: true })
+    const deadline = Date.now() + 15_000
+    while (!reached && Date.now() < deadline) {
+      const button = page.getByRole('button', { name: options.consent === 'deny' ? /deny|reject|decline|cancel/i : /approve|allow|accept|authori[sz]e|grant|continue|confirm|yes/i }).first()
+      if (await button.isVisible().catch(() => false)) await button.click({ timeout: 5_000 }).catch(() => {})
+      await page.waitForURL((url) => Boolean(reached) || url.href !== page.url(), { timeout: 1_000 }).catch(() => {})
+    }
+    if (reached) return { finalUrl: reached, reachedClient: true, steps, lastStatus: 0, lastBody: '' }
+    return { finalUrl: new URL(page.url()), reachedClient: false, steps, lastStatus: 200, lastBody: (await page.content()).slice(0, 2_000) }
+  } finally {
+    await browser.close()
+  }
+}
