@@ -8,6 +8,7 @@ import { RECORDINGS_COMMANDS } from './recordings-commands.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { parityCommand } from './parity-command.ts'
+import { reportCommand } from './report-command.ts'
 import { isHarnessError } from '../core/errors.ts'
 import { parsePort, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
 
@@ -146,7 +147,7 @@ const serve: CliCommand = {
  * add an option to `serve` (e.g. `--control`), add it to `serve.options` and read it in `run`.
  * `--help` output is generated from this table.
  */
-export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand }
+export const COMMANDS: Record<string, CliCommand> = { serve, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand, report: reportCommand }
 
 function formatOptions(options: Record<string, CliOption>): string {
   const rows = Object.entries({ ...options, help: { type: 'boolean', short: 'h', description: 'show this help' } as CliOption }).map(([name, option]) => {
