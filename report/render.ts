@@ -43,7 +43,7 @@ function drawEvent(event: DrawnEvent): string {
 }
 
 const CSS = `
-*{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,sans-serif;color:#1d2433;background:#fff}
+[hidden]{display:none!important}*{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,sans-serif;color:#1d2433;background:#fff}
 header{padding:10px 16px;border-bottom:1px solid #d8dce3;position:sticky;top:0;background:#fff;z-index:3}
 h1{font-size:16px;margin:0 0 4px}.summary{color:#555;margin:0 0 6px;font-size:12px}
 .filters{display:flex;gap:14px;flex-wrap:wrap;align-items:center}.filters label{white-space:nowrap}
