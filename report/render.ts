@@ -147,7 +147,7 @@ export function renderModel(model: ReportModel): string {
 <header><h1>mcp-harness report · ${escapeHtml(model.title)}</h1>
 <p class="summary">${model.summary.map((line) => escapeHtml(line)).join('<br>')}${mismatches ? `<br><strong style="color:#991b1b">${mismatches} mismatch(es), highlighted below</strong>` : ''}</p>
 <div class="filters"><label>session <select id="session"><option value="">all sessions</option>${sessions}</select></label>${layers}</div>
-<div class="legend">${LEGEND.map(([kind, text]) => `<span class="k-${kind}" style="--c:var(--c)">${escapeHtml(text)}</span>`).join('')}</div></header>
+<div class="legend">${LEGEND.map(([kind, text]) => `<span class="k-${kind}">${escapeHtml(text)}</span>`).join('')}</div></header>
 <div class="lanes"><div></div><div class="names">${names}</div></div>
 <main class="diagram">${lines}
 ${rows || '<div class="empty">No events.</div>'}
