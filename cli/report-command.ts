@@ -1,9 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { HarnessError } from '../core/errors.ts'
-import { createEmulator } from '../emulator/emulator.ts'
-import { replay } from '../recordings/replay.ts'
-import { emulatorTarget } from '../recordings/targets.ts'
 import { renderReport, toModel } from '../report/index.ts'
 import type { CliCommand } from './command.ts'
 
@@ -41,6 +38,8 @@ export const reportCommand: CliCommand = {
     if (values.replay === true) {
       const model = toModel(input)
       if (model.source !== 'cassette') throw new HarnessError('ERR_OPTIONS', `Invalid options: --replay needs a cassette, and ${file} is a ${model.source}.`)
+      // Loaded only for --replay: drawing a file needs neither Miniflare nor the replayer.
+      const [{ createEmulator }, { replay }, { emulatorTarget }] = await Promise.all([import('../emulator/emulator.ts'), import('../recordings/replay.ts'), import('../recordings/targets.ts')])
       const targetUrl = str(values.target)
       const emulator = targetUrl ? undefined : await createEmulator({ config: str(values.config) ?? '.', workerLog: 'silent' })
       try {
