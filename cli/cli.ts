@@ -9,6 +9,7 @@ import { saveEmulatorCassette } from '../recordings/capture/save-emulator-casset
 import { doctorCommand } from './doctor-command.ts'
 import { parityCommand } from './parity-command.ts'
 import { reportCommand } from './report-command.ts'
+import { createLiveView } from '../report/live.ts'
 import { isHarnessError } from '../core/errors.ts'
 import { parsePort, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
 
@@ -106,6 +107,7 @@ const serve: CliCommand = {
     json: { type: 'boolean', description: 'print exactly one JSON line {"url","mcp","sse","health"} on stdout when ready' },
     control: { type: 'boolean', description: 'also serve the control plane (evict, crash, faults, transcript; emulator/control/openapi.json) on a loopback port with a random token; --json adds "control": {"url","token"}' },
     'control-port': { type: 'string', value: 'n', description: 'port of the control plane; 0 takes a free one', default: '0' },
+    ui: { type: 'boolean', description: 'serve the live sequence diagram of the session on the control plane (implies --control); its URL is in the banner' },
   },
   details: 'Build progress goes to stderr. Stops cleanly (workerd included) on SIGINT or SIGTERM.',
   async run({ values, stdout, stderr }) {
@@ -130,13 +132,15 @@ const serve: CliCommand = {
     const stopped = untilSignal(emulator, stderr)
     const urls = await discoverUrls(emulator)
     // Off unless asked: the control plane can evict, crash and write cassette files.
-    const control = values.control ? await startControlPlane(emulator, { host: host as (typeof HOSTS)[number], port: parsePort(String(values['control-port'])) }, { saveCassette: saveEmulatorCassette }) : undefined
+    const ui = values.ui ? createLiveView(emulator, emulator.worker.name) : undefined
+    const control = values.control || ui ? await startControlPlane(emulator, { host: host as (typeof HOSTS)[number], port: parsePort(String(values['control-port'])) }, { saveCassette: saveEmulatorCassette, ui }) : undefined
+    const uiUrl = ui && control ? `${new URL(`/ui?token=${encodeURIComponent(control.token)}`, control.url).href}` : undefined
     if (control) void stopped.finally(() => control.close())
     if (values.json) {
-      stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token } } : urls)}\n`)
+      stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token }, ...(uiUrl ? { ui: uiUrl } : {}) } : urls)}\n`)
     } else {
       const configPath = path.relative(process.cwd(), emulator.worker.configPath) || emulator.worker.configPath
-      stdout.write(`\nmcp-harness: serving ${emulator.worker.name} (${configPath}) at ${urls.url}\n\n${clientSettings(emulator.worker.name, urls)}\n\n${control ? `Control plane: ${control.url.href} (its bearer token is printed with --json only)\n\n` : ''}Press Ctrl-C to stop.\n`)
+      stdout.write(`\nmcp-harness: serving ${emulator.worker.name} (${configPath}) at ${urls.url}\n\n${clientSettings(emulator.worker.name, urls)}\n\n${control ? `Control plane: ${control.url.href} (its bearer token is printed with --json only)\n\n` : ''}${uiUrl ? `Live view: ${uiUrl}\n\n` : ''}Press Ctrl-C to stop.\n`)
     }
     return stopped
   },

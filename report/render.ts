@@ -77,11 +77,14 @@ h1{font-size:16px;margin:0 0 4px}.summary{color:#555;margin:0 0 6px;font-size:12
 const SCRIPT = `
 (function(){
   var data = JSON.parse(document.getElementById('report-data').textContent);
-  var bySeq = {}; data.events.forEach(function(e){ bySeq[e.seq] = e; });
+  var bySeq = {};
   var panel = document.getElementById('detail'), title = document.getElementById('detail-title'), body = document.getElementById('detail-body');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('.ev'));
+  var diagram = document.querySelector('.diagram');
+  var session = document.getElementById('session');
+  var layers = Array.prototype.slice.call(document.querySelectorAll('input[name=layer]'));
+  function rows(){ return Array.prototype.slice.call(document.querySelectorAll('.ev')); }
   function show(row){
-    rows.forEach(function(r){ r.classList.remove('selected'); });
+    rows().forEach(function(r){ r.classList.remove('selected'); });
     row.classList.add('selected');
     var e = bySeq[row.getAttribute('data-seq')];
     title.textContent = '#' + e.seq + ' · ' + e.t.toFixed(1) + ' ms · ' + e.layer + ' · ' + e.label;
@@ -90,30 +93,45 @@ const SCRIPT = `
     body.textContent = JSON.stringify(shown, null, 2);
     panel.hidden = false;
   }
-  document.querySelector('.diagram').addEventListener('click', function(ev){
-    var row = ev.target.closest('.ev'); if (row) show(row);
-  });
-  document.querySelector('.diagram').addEventListener('keydown', function(ev){
+  function visible(r){
+    var s = session.value, rs = r.getAttribute('data-session'), on = true;
+    layers.forEach(function(l){ if (l.value === r.getAttribute('data-layer') && !l.checked) on = false; });
+    return on && (s === '' || !rs || rs === s);
+  }
+  function apply(){
+    rows().forEach(function(r){
+      r.hidden = !visible(r);
+      var next = r.nextElementSibling;
+      if (next && next.classList.contains('pair')) next.hidden = r.hidden;
+    });
+  }
+  function add(events){
+    events.forEach(function(e){
+      bySeq[e.seq] = e;
+      if (e.session && !Array.prototype.some.call(session.options, function(o){ return o.value === e.session; })) {
+        var option = document.createElement('option'); option.value = e.session; option.textContent = e.session; session.appendChild(option);
+      }
+    });
+  }
+  add(data.events);
+  diagram.addEventListener('click', function(ev){ var row = ev.target.closest('.ev'); if (row) show(row); });
+  diagram.addEventListener('keydown', function(ev){
     var row = ev.target.closest('.ev'); if (row && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); show(row); }
   });
   document.getElementById('detail-close').addEventListener('click', function(){ panel.hidden = true; });
-  var session = document.getElementById('session');
-  var layers = Array.prototype.slice.call(document.querySelectorAll('input[name=layer]'));
-  function apply(){
-    var s = session.value, on = {};
-    layers.forEach(function(l){ on[l.value] = l.checked; });
-    rows.forEach(function(r){
-      var rs = r.getAttribute('data-session');
-      var visible = on[r.getAttribute('data-layer')] !== false && (s === '' || !rs || rs === s);
-      r.hidden = !visible;
-      var next = r.nextElementSibling;
-      if (next && next.classList.contains('pair')) next.hidden = !visible;
-    });
-  }
   session.addEventListener('change', apply);
   layers.forEach(function(l){ l.addEventListener('change', apply); });
   var head = document.querySelector('header');
   document.documentElement.style.setProperty('--head', head.offsetHeight + 'px');
+  // The live view appends rows the server drew (escaped there) and their data.
+  window.mcpHarnessReport = { append: function(html, events){
+    var empty = diagram.querySelector('.empty'); if (empty) empty.remove();
+    var box = document.createElement('div'); box.innerHTML = html;
+    var fresh = Array.prototype.slice.call(box.children);
+    fresh.forEach(function(el){ diagram.appendChild(el); if (el.classList.contains('ev')) el.hidden = !visible(el); });
+    add(events);
+    document.body.setAttribute('data-events', String(diagram.querySelectorAll('.ev').length));
+  } };
 })();
 `
 
@@ -130,21 +148,55 @@ const LEGEND: [string, string][] = [
   ['mismatch', 'mismatch'],
 ]
 
+/** The rows of drawn events and the data their detail panel shows (what the live view appends). */
+export function renderRows(events: DrawnEvent[]): { html: string; events: Record<string, unknown>[] } {
+  return { html: events.map(drawEvent).join('\n'), events: events.map(({ seq, t, layer, type, label, session, detail, mismatch }) => ({ seq, t, layer, type, label, session, detail, mismatch })) }
+}
+
+// The live view's poller: asks for the events after the last one it has, every 500 ms.
+const LIVE_SCRIPT = `
+(function(){
+  var token = new URLSearchParams(location.search).get('token') || '';
+  var next = Number(document.body.getAttribute('data-next'));
+  var status = document.getElementById('live-status');
+  function poll(){
+    fetch('/ui/events?since=' + next + '&token=' + encodeURIComponent(token), { cache: 'no-store' })
+      .then(function(r){ if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+      .then(function(update){
+        if (update.reset) return location.reload();
+        if (update.events.length) window.mcpHarnessReport.append(update.html, update.events);
+        next = update.next; status.textContent = 'live · ' + next + ' events';
+      })
+      .catch(function(error){ status.textContent = 'live view disconnected: ' + error.message; })
+      .then(function(){ setTimeout(poll, 500); });
+  }
+  setTimeout(poll, 500);
+})();
+`
+
+/** Options of `renderModel`. */
+export interface RenderOptions {
+  /** Serve as the live view: poll `/ui/events` from this transcript position on. */
+  live?: { next: number }
+}
+
 /** The HTML page for a model (see `toModel` for the inputs a model is built from). */
-export function renderModel(model: ReportModel): string {
+export function renderModel(model: ReportModel, options: RenderOptions = {}): string {
   const sessions = model.sessions.map((s) => `<option value="${escapeHtml(s)}">${escapeHtml(s)}</option>`).join('')
   const layers = LAYERS.map((l) => `<label><input type="checkbox" name="layer" value="${l}" checked> ${l}</label>`).join('')
   const lines = LANES.map((_, i) => `<div class="line" style="left:calc(64px + (100% - 64px) * ${(i + 0.5) / LANES.length})"></div>`).join('')
   const names = LANES.map((lane, i) => `<div class="lane" data-lane="${lane}" style="left:${pct(i + 0.5)}">${escapeHtml(LANE_TITLES[lane])}</div>`).join('')
   const mismatches = model.events.filter((e) => e.mismatch).length
-  const rows = model.events.map(drawEvent).join('\n')
-  const data = { source: model.source, events: model.events.map(({ seq, t, layer, type, label, session, detail, mismatch }) => ({ seq, t, layer, type, label, session, detail, mismatch })) }
+  const drawn = renderRows(model.events)
+  const rows = drawn.html
+  const data = { source: model.source, events: drawn.events }
+  const live = options.live
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'${live ? "; connect-src 'self'" : ''}">
 <title>mcp-harness report · ${escapeHtml(model.title)}</title><style>${CSS}</style></head>
-<body data-source="${model.source}" data-events="${model.events.length}" data-mismatches="${mismatches}">
-<header><h1>mcp-harness report · ${escapeHtml(model.title)}</h1>
+<body data-source="${model.source}" data-events="${model.events.length}" data-mismatches="${mismatches}"${live ? ` data-next="${live.next}"` : ''}>
+<header><h1>mcp-harness report · ${escapeHtml(model.title)}${live ? ' <small id="live-status">live</small>' : ''}</h1>
 <p class="summary">${model.summary.map((line) => escapeHtml(line)).join('<br>')}${mismatches ? `<br><strong style="color:#991b1b">${mismatches} mismatch(es), highlighted below</strong>` : ''}</p>
 <div class="filters"><label>session <select id="session"><option value="">all sessions</option>${sessions}</select></label>${layers}</div>
 <div class="legend">${LEGEND.map(([kind, text]) => `<span class="k-${kind}">${escapeHtml(text)}</span>`).join('')}</div></header>
@@ -154,7 +206,7 @@ ${rows || '<div class="empty">No events.</div>'}
 </main>
 <aside id="detail" hidden><button id="detail-close" type="button">close</button><h2 id="detail-title"></h2><pre id="detail-body"></pre></aside>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
-<script>${SCRIPT}</script>
+<script>${SCRIPT}</script>${live ? `<script>${LIVE_SCRIPT}</script>` : ''}
 </body></html>
 `
 }

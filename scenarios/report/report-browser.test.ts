@@ -16,7 +16,8 @@ import { createMockServer } from '../../recordings/mock.ts'
 import { replay } from '../../recordings/replay.ts'
 import type { Cassette } from '../../recordings/format/schema.ts'
 import { createEmulator } from '../../emulator/index.ts'
-import { LANES, renderReport } from '../../report/index.ts'
+import { createLiveView, LANES, renderReport } from '../../report/index.ts'
+import { startControlPlane } from '../../emulator/control/server.ts'
 import { countCassetteEvents } from './count.ts'
 
 const lane = browserLane()
@@ -137,6 +138,48 @@ describe.skipIf(!lane.run)('reports in Chromium (issue 13, item 7)', () => {
         await page.close()
       }
     } finally {
+      await emulator.dispose()
+    }
+  }, 180_000)
+
+  test('serve --ui: the live view on the control plane shows new events as they happen, one element per transcript event', async () => {
+    const emulator = await createEmulator({ config: 'server/wrangler.jsonc', workerLog: 'silent' })
+    const control = await startControlPlane(emulator, {}, { ui: createLiveView(emulator) })
+    const page = await browser.context.newPage()
+    const errors: string[] = []
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text())
+    })
+    page.on('pageerror', (error) => errors.push(String(error)))
+    try {
+      expect((await fetch(new URL('/ui?token=wrong', control.url))).status).toBe(401)
+      await page.setViewportSize({ width: 1400, height: 900 })
+      await page.goto(new URL(`/ui?token=${encodeURIComponent(control.token)}`, control.url).href)
+      const before = await page.locator('.ev').count()
+      const transport = new StreamableHTTPClientTransport(new URL('/mcp', emulator.url))
+      const client = new Client({ name: 'live-view-test', version: '0.1.0' })
+      await client.connect(transport)
+      await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })
+      await emulator.evict({ session: transport.sessionId! })
+      await client.callTool({ name: 'counter', arguments: {} })
+      await transport.terminateSession()
+      await client.close()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const total = emulator.transcript.events.length
+      expect(total).toBeGreaterThan(before)
+      await expect.poll(() => page.locator('.ev[data-seq][data-layer]').count(), { timeout: 15_000 }).toBe(total)
+      expect(await page.locator('.ev.k-eviction').count()).toBeGreaterThan(0)
+      // The rows arrived in transcript order, each once.
+      const seqs = await page.locator('.ev').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))))
+      expect(seqs).toEqual(emulator.transcript.events.map((e) => e.seq))
+      await page.locator('.ev.k-eviction').first().click()
+      expect(await page.locator('#detail-body').textContent()).toContain('evicted')
+      mkdirSync(OUT, { recursive: true })
+      await page.screenshot({ path: path.join(OUT, 'live-ui.png') })
+      expect(errors).toEqual([])
+    } finally {
+      await page.close()
+      await control.close()
       await emulator.dispose()
     }
   }, 180_000)
