@@ -62,4 +62,32 @@ describe('mcp-harness report', () => {
       await mock.close()
     }
   })
+
+  test('replay prints the path of the report of its mismatch (issue 13 item 5), and writes none with MCP_HARNESS_REPORT=off', async () => {
+    const cassette = JSON.parse(readFileSync('recordings/cassettes/sdk/streamable-http.json', 'utf8')) as Cassette
+    const changed = structuredClone(cassette)
+    changed.interactions.find((i) => (i.request.body as { params?: { name?: string } })?.params?.name === 'add')!.response!.status = 500
+    const mock = await createMockServer(changed)
+    const saved = { dir: process.env.MCP_HARNESS_REPORT_DIR, mode: process.env.MCP_HARNESS_REPORT }
+    process.env.MCP_HARNESS_REPORT_DIR = path.join(dir, 'replay-reports')
+    try {
+      delete process.env.MCP_HARNESS_REPORT
+      const { code, stderr } = await run(['replay', 'recordings/cassettes/sdk/streamable-http.json', '--target', mock.url.href])
+      expect(code).toBe(1)
+      const printed = /\[mcp-harness\] report: (.+\.html)/.exec(stderr)?.[1]
+      expect(printed, stderr).toBe(path.join(dir, 'replay-reports', 'replay-streamable-http.html'))
+      expect(readFileSync(printed!, 'utf8')).toMatch(/data-mismatches="[1-9]/)
+      process.env.MCP_HARNESS_REPORT = 'off'
+      rmSync(printed!)
+      const off = await run(['replay', 'recordings/cassettes/sdk/streamable-http.json', '--target', mock.url.href])
+      expect(off.code).toBe(1)
+      expect(off.stderr).not.toContain('report:')
+    } finally {
+      await mock.close()
+      for (const [key, value] of [['MCP_HARNESS_REPORT_DIR', saved.dir], ['MCP_HARNESS_REPORT', saved.mode]] as const) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
+    }
+  })
 })

@@ -7,4 +7,4 @@ export { renderReport, renderModel, renderRows, type RenderOptions } from './ren
 export { createLiveView, type LiveViewResponse } from './live.ts'
 export { cassetteEvents, cassetteModel, parityModel, toModel, transcriptModel, LANES, LANE_TITLES } from './model.ts'
 export type { DrawnEvent, EventKind, Lane, ReportInput, ReportMismatch, ReportModel, ParityResultInput } from './model.ts'
-export { reportOnFailure, reportMode, type ReportMode, type ReportOnFailureOptions } from './on-failure.ts'
+export { reportOnFailure, reportMode, writeReportFile, type ReportMode, type ReportOnFailureOptions } from './on-failure.ts'

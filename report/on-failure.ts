@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { parseOptions } from '../core/zod-error.ts'
 import type { TranscriptEvent } from '../core/transcript.ts'
 import { transcriptModel } from './model.ts'
-import { renderModel } from './render.ts'
+import { renderModel, renderReport } from './render.ts'
 
 const ModeSchema = z.enum(['on-failure', 'always', 'off'])
 export type ReportMode = z.infer<typeof ModeSchema>
@@ -47,5 +47,17 @@ export function reportOnFailure(emulator: { transcript: { events: TranscriptEven
   mkdirSync(dir, { recursive: true })
   const file = path.join(dir, fileName(testName))
   writeFileSync(file, renderModel(transcriptModel(events, testName)))
+  return file
+}
+
+/**
+ * Writes the report of any input `renderReport` accepts to `<dir>/<name>.html` and returns its path:
+ * what `replay` and `parity` do on a mismatch (unless `MCP_HARNESS_REPORT=off`).
+ */
+export function writeReportFile(input: unknown, name: string, dir = process.env.MCP_HARNESS_REPORT_DIR ?? path.join('test-results', 'mcp-harness')): string {
+  const file = path.join(path.resolve(dir), fileName(name))
+  const html = renderReport(input)
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, html)
   return file
 }
