@@ -22,6 +22,7 @@ export function createLiveView(source: { transcript: { events: TranscriptEvent[]
     // Sessions are known from the whole transcript (a response names the session its request opened).
     const all = source.transcript.events
     const model = transcriptModel(all, title)
+    model.summary = ['the running emulator\'s transcript; new events are appended as they happen']
     if (pathname === '/ui' || pathname === '/ui/') return { status: 200, type: 'text/html; charset=utf-8', body: renderModel(model, { live: { next: all.length } }) }
     if (pathname === '/ui/events') {
       const since = Number(query.get('since') ?? 0)
