@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { committedCassettes } from '../recordings/committed.ts'
-import { cassetteEvents, cassetteModel, parityModel, renderReport, reportMode, toModel, transcriptModel } from './index.ts'
+import { cassetteEvents, cassetteModel, createLiveView, parityModel, renderReport, reportMode, toModel, transcriptModel } from './index.ts'
+import { Transcript } from '../core/transcript.ts'
 import type { TranscriptEvent } from '../core/transcript.ts'
 import type { Cassette } from '../recordings/format/schema.ts'
 import { countCassetteEvents } from '../scenarios/report/count.ts'
@@ -111,5 +112,23 @@ describe('report model', () => {
     expect(reportMode({})).toBe('off')
     expect(reportMode({ CI: 'true', MCP_HARNESS_REPORT: 'off' })).toBe('off')
     expect(() => reportMode({ MCP_HARNESS_REPORT: 'sometimes' })).toThrow(/MCP_HARNESS_REPORT/)
+  })
+
+  test('the live view sends only the rows after "since", asks the page to start over after a reset, and refuses a bad position', () => {
+    const transcript = new Transcript()
+    const view = createLiveView({ transcript: { get events() { return transcript.events } } })
+    transcript.record({ layer: 'lifecycle', type: 'evicted', session: 's1', why: 'manual' })
+    const page = view('/ui', new URLSearchParams())
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('data-next="1"')
+    transcript.record({ layer: 'lifecycle', type: 'woke', session: 's1' })
+    const update = JSON.parse(view('/ui/events', new URLSearchParams('since=1')).body) as { html: string; events: { seq: number }[]; next: number }
+    expect(update.events.map((e) => e.seq)).toEqual([1])
+    expect(update.html).toContain('data-kind="wake"')
+    expect(update.next).toBe(2)
+    transcript.reset()
+    expect(JSON.parse(view('/ui/events', new URLSearchParams('since=2')).body)).toMatchObject({ reset: true, next: 0 })
+    expect(view('/ui/events', new URLSearchParams('since=-1')).status).toBe(400)
+    expect(view('/ui/other', new URLSearchParams()).status).toBe(404)
   })
 })
