@@ -3,6 +3,7 @@
  * the six lanes, mismatches highlighted, no console errors. Screenshots go to test-results/report/
  * (git-ignored; CI keeps them as artifacts).
  */
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -16,8 +17,7 @@ import { createMockServer } from '../../recordings/mock.ts'
 import { replay } from '../../recordings/replay.ts'
 import type { Cassette } from '../../recordings/format/schema.ts'
 import { createEmulator } from '../../emulator/index.ts'
-import { createLiveView, LANES, renderReport } from '../../report/index.ts'
-import { startControlPlane } from '../../emulator/control/server.ts'
+import { LANES, renderReport } from '../../report/index.ts'
 import { countCassetteEvents } from './count.ts'
 
 const lane = browserLane()
@@ -143,8 +143,11 @@ describe.skipIf(!lane.run)('reports in Chromium (issue 13, item 7)', () => {
   }, 180_000)
 
   test('serve --ui: the live view on the control plane shows new events as they happen, one element per transcript event', async () => {
-    const emulator = await createEmulator({ config: 'server/wrangler.jsonc', workerLog: 'silent' })
-    const control = await startControlPlane(emulator, {}, { ui: createLiveView(emulator) })
+    // The real command, as a person runs it; its ready line names the live view.
+    const child = spawn(process.execPath, ['cli/cli.ts', 'serve', '--config', 'server/wrangler.jsonc', '--port', '0', '--json', '--ui'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderrText = ''
+    child.stderr.on('data', (chunk) => (stderrText += chunk))
+    const stopped = new Promise((resolve) => child.once('exit', resolve))
     const page = await browser.context.newPage()
     const errors: string[] = []
     page.on('console', (message) => {
@@ -152,26 +155,37 @@ describe.skipIf(!lane.run)('reports in Chromium (issue 13, item 7)', () => {
     })
     page.on('pageerror', (error) => errors.push(String(error)))
     try {
-      expect((await fetch(new URL('/ui?token=wrong', control.url))).status).toBe(401)
+      const ready = await new Promise<{ mcp: string; ui: string; control: { url: string; token: string } }>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (chunk) => {
+          out += chunk
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!))
+        })
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderrText}`)))
+      })
+      const control = (route: string, init: RequestInit = {}) => fetch(new URL(route, ready.control.url), { ...init, headers: { authorization: `Bearer ${ready.control.token}`, 'content-type': 'application/json' } }).then((r) => r.json())
+      expect(ready.ui).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ui\?token=/)
+      expect((await fetch(new URL('/ui?token=wrong', ready.ui))).status).toBe(401)
       await page.setViewportSize({ width: 1400, height: 900 })
-      await page.goto(new URL(`/ui?token=${encodeURIComponent(control.token)}`, control.url).href)
+      await page.goto(ready.ui)
       const before = await page.locator('.ev').count()
-      const transport = new StreamableHTTPClientTransport(new URL('/mcp', emulator.url))
+      const transport = new StreamableHTTPClientTransport(new URL(ready.mcp))
       const client = new Client({ name: 'live-view-test', version: '0.1.0' })
       await client.connect(transport)
       await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })
-      await emulator.evict({ session: transport.sessionId! })
+      await control('evict', { method: 'POST', body: JSON.stringify({ session: transport.sessionId, transport: 'streamable-http' }) })
       await client.callTool({ name: 'counter', arguments: {} })
       await transport.terminateSession()
       await client.close()
       await new Promise((resolve) => setTimeout(resolve, 300))
-      const total = emulator.transcript.events.length
+      const transcript = (await control('transcript')) as { events: { seq: number; layer: string }[] }
+      const total = transcript.events.length
       expect(total).toBeGreaterThan(before)
       await expect.poll(() => page.locator('.ev[data-seq][data-layer]').count(), { timeout: 15_000 }).toBe(total)
       expect(await page.locator('.ev.k-eviction').count()).toBeGreaterThan(0)
       // The rows arrived in transcript order, each once.
       const seqs = await page.locator('.ev').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))))
-      expect(seqs).toEqual(emulator.transcript.events.map((e) => e.seq))
+      expect(seqs).toEqual(transcript.events.map((e) => e.seq))
       await page.locator('.ev.k-eviction').first().click()
       expect(await page.locator('#detail-body').textContent()).toContain('evicted')
       mkdirSync(OUT, { recursive: true })
@@ -179,8 +193,8 @@ describe.skipIf(!lane.run)('reports in Chromium (issue 13, item 7)', () => {
       expect(errors).toEqual([])
     } finally {
       await page.close()
-      await control.close()
-      await emulator.dispose()
+      child.kill('SIGTERM')
+      await stopped
     }
   }, 180_000)
 })
