@@ -8,6 +8,7 @@ import { parityCommand } from './parity-command.ts'
 import { serveCommand } from './serve-command.ts'
 import { initCommand } from './init-command.ts'
 import { tokenCommand } from './token-command.ts'
+import { reportCommand } from './report-command.ts'
 import { isHarnessError } from '../core/errors.ts'
 import { describeNetworkError, UsageError, type CliCommand, type CliOption, type CliValues } from './command.ts'
 
@@ -18,7 +19,7 @@ export { clientSettings, probeEndpoints, type ServeUrls } from './serve-command.
  * add an option to `serve` (e.g. `--control`), add it to `serve.options` and read it in `run`.
  * `--help` output is generated from this table.
  */
-export const COMMANDS: Record<string, CliCommand> = { serve: serveCommand, init: initCommand, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand, token: tokenCommand }
+export const COMMANDS: Record<string, CliCommand> = { serve: serveCommand, init: initCommand, ...RECORDINGS_COMMANDS, doctor: doctorCommand, parity: parityCommand, token: tokenCommand, report: reportCommand }
 
 function formatOptions(options: Record<string, CliOption>): string {
   const rows = Object.entries({ ...options, help: { type: 'boolean', short: 'h', description: 'show this help' } as CliOption }).map(([name, option]) => {

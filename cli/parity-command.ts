@@ -63,6 +63,10 @@ export const parityCommand: CliCommand = {
     })
     const { text, ...json } = report
     stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : text)
+    if (report.exitCode !== 0 && process.env.MCP_HARNESS_REPORT !== 'off' && report.scenarios.some((s) => Object.values(s.cells).some((c) => c.difference))) {
+      const { writeReportFile } = await import('../report/on-failure.ts')
+      stderr.write(`[mcp-harness] report: ${writeReportFile(json, `parity ${report.worker}`)}\n`)
+    }
     return report.exitCode
   },
 }

@@ -13,6 +13,7 @@ import { cassetteToHar, harToCassette } from '../recordings/format/har.ts'
 import { redactHeaders, redactJsonPaths } from '../core/redact/index.ts'
 import { replay } from '../recordings/replay.ts'
 import { emulatorTarget } from '../recordings/targets.ts'
+import { writeReportFile } from '../report/on-failure.ts'
 
 // Like `serve`: the Worker whose wrangler config is in the current folder.
 const DEFAULT_CONFIG = '.'
@@ -124,7 +125,14 @@ export const replayCommand: CliCommand = {
         throwOnMismatch: false,
       })
       if (result.ok) stdout.write(`Replayed ${file}: ${result.messages} messages matched in ${result.durationMs} ms.\n`)
-      else stderr.write(`[mcp-harness] ERR_REPLAY_MISMATCH: ${result.report}\n`)
+      else {
+        stderr.write(`[mcp-harness] ERR_REPLAY_MISMATCH: ${result.report}\n`)
+        // The picture of the mismatch: recorded vs received, in the session's sequence diagram.
+        if (process.env.MCP_HARNESS_REPORT !== 'off') {
+          const cassette = JSON.parse(await readFile(file, 'utf8')) as unknown
+          stderr.write(`[mcp-harness] report: ${writeReportFile({ cassette, mismatches: result.mismatches }, `replay ${path.basename(file, '.json')}`)}\n`)
+        }
+      }
       return result.ok ? 0 : 1
     } finally {
       await emulator?.dispose()

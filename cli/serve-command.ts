@@ -5,6 +5,7 @@ import type { Emulator } from '../emulator/emulator.ts'
 import type { EmulatorOptions } from '../emulator/options.ts'
 import { startControlPlane } from '../emulator/control/server.ts'
 import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
+import { createLiveView } from '../report/live.ts'
 import { findHarnessConfig, parseUpstreamFlag, printableConfig, resolveHarnessOptions, providersFromSpecs } from '../emulator/config-file.ts'
 import { resolveConfigPath } from '../emulator/internal/wrangler.ts'
 import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
@@ -257,6 +258,7 @@ export const serveCommand: CliCommand = {
     'harness-config': { type: 'string', value: 'file', description: 'the harness config to read (default: mcp-harness.config.{ts,mts,js,mjs,json} in the current folder)' },
     'print-config': { type: 'boolean', description: 'print the merged configuration (file + flags) as JSON with secrets masked, and exit' },
     json: { type: 'boolean', description: 'print exactly one JSON line on stdout when ready: {"url", "mcp", "sse", "health"}, each endpoint only if it answers ("stateless": true when /mcp keeps no session)' },
+    ui: { type: 'boolean', description: 'serve the live sequence diagram of the session on the control plane (implies --control); its URL is in the banner' },
     control: { type: 'boolean', description: 'also serve the control plane (evict, crash, faults, transcript; emulator/control/openapi.json) on a loopback port with a random token; --json adds "control": {"url","token"}' },
     'control-port': { type: 'string', value: 'n', description: 'port of the control plane; 0 takes a free one (default: the harness config\'s "controlPort", else 0)' },
   },
@@ -300,20 +302,23 @@ export const serveCommand: CliCommand = {
     const urls = await probeEndpoints(emulator)
     // Off unless asked: the control plane can evict, crash and write cassette files.
     let control: Awaited<ReturnType<typeof startControlPlane>> | undefined
-    if (values.control) {
+    const ui = values.ui ? createLiveView(emulator, emulator.worker.name) : undefined
+    if (values.control || ui) {
       try {
-        control = await startControlPlane(emulator, { host: options.host ?? '127.0.0.1', port: controlPort, ...(resolution.cassettes ? { cassettesDir: resolution.cassettes } : {}) }, { saveCassette: saveEmulatorCassette })
+        control = await startControlPlane(emulator, { host: options.host ?? '127.0.0.1', port: controlPort, ...(resolution.cassettes ? { cassettesDir: resolution.cassettes } : {}) }, { saveCassette: saveEmulatorCassette, ui })
       } catch (error) {
         await emulator.dispose()
         throw explainPortInUse(error, '--control-port')
       }
       void stopped.finally(() => control?.close())
     }
+    // A browser cannot send a bearer header when it opens a page: the live view's URL carries the token.
+    const uiUrl = ui && control ? new URL(`/ui?token=${encodeURIComponent(control.token)}`, control.url).href : undefined
     if (values.json) {
-      stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token } } : urls)}\n`)
+      stdout.write(`${JSON.stringify(control ? { ...urls, control: { url: control.url.href, token: control.token }, ...(uiUrl ? { ui: uiUrl } : {}) } : urls)}\n`)
     } else {
       const configPath = path.relative(process.cwd(), emulator.worker.configPath) || emulator.worker.configPath
-      stdout.write(`\nmcp-harness: serving ${emulator.worker.name} (${configPath}) at ${urls.url}\n\n${clientSettings(emulator.worker.name, urls)}\n\n${control ? `Control plane: ${control.url.href} (its bearer token is printed with --json only)\n\n` : ''}Press Ctrl-C to stop.\n`)
+      stdout.write(`\nmcp-harness: serving ${emulator.worker.name} (${configPath}) at ${urls.url}\n\n${clientSettings(emulator.worker.name, urls)}\n\n${control ? `Control plane: ${control.url.href} (its bearer token is printed with --json only)\n\n` : ''}${uiUrl ? `Live view: ${uiUrl}\n\n` : ''}Press Ctrl-C to stop.\n`)
     }
     return stopped
   },

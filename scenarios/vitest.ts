@@ -4,11 +4,12 @@
  * @module
  */
 import '../core/node-version.ts'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { z } from 'zod'
 import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.ts'
 import { HarnessError } from '../core/errors.ts'
 import { parseOptions } from '../core/zod-error.ts'
+import { reportMode, reportOnFailure } from '../report/on-failure.ts'
 
 // A cold start builds the Worker with wrangler and boots workerd: far beyond vitest's 10 s hook default on a busy machine.
 const START_TIMEOUT_MS = 120_000
@@ -97,6 +98,23 @@ export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
     }
     current = emulator
   }, START_TIMEOUT_MS)
+
+  // MCP_HARNESS_REPORT=on-failure (the default in CI): a failing test leaves the picture of its own traffic.
+  beforeEach((ctx) => {
+    const mode = reportMode()
+    if (mode === 'off' || !current) return
+    const emulator = current
+    const fromSeq = emulator.transcript.events.length
+    const write = (label: string) => {
+      const file = reportOnFailure(emulator, ctx.task.fullName ?? ctx.task.name, { fromSeq })
+      const note = `[mcp-harness] ${label}: ${file}`
+      const error = ctx.task.result?.errors?.[0]
+      if (error && typeof error.message === 'string') error.message = `${error.message}\n${note}`
+      console.error(note)
+    }
+    if (mode === 'always') ctx.onTestFinished(() => write('report'))
+    else ctx.onTestFailed(() => write('report of the failing test'))
+  })
 
   afterAll(async () => {
     if (scope === 'file') await current?.dispose()

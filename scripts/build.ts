@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.join(root, 'dist')
-const SOURCE_DIRS = ['core', 'emulator', 'recordings', 'doctor', 'cli']
+const SOURCE_DIRS = ['core', 'emulator', 'recordings', 'report', 'doctor', 'cli']
 // Data that stays in the repository: cassettes are fixtures of this project's own tests.
 const SKIP_DIRS = new Set(['cassettes', 'node_modules'])
 const RUNTIME_ASSET = /\.(js|mjs|json)$/

@@ -41,6 +41,8 @@ export type ControlPlaneOptions = z.input<typeof ControlPlaneOptionsSchema>
 export interface ControlPlaneServices {
   /** Saves the emulator's transcript as a cassette (`POST /v1/cassettes`); `request.path` is already resolved inside the cassette folder. Without it that route answers 501. */
   saveCassette?: (emulator: Emulator, request: CassetteSaveRequest) => Promise<{ path: string; interactions: number }>
+  /** Answers `GET /ui…` (the live view of `serve --ui`); the token comes in the query, as a browser cannot send the header. */
+  ui?: (pathname: string, query: URLSearchParams) => { status: number; type: string; body: string }
 }
 
 /** A running control plane: the emulator's operations as JSON over HTTP on loopback. */
@@ -94,6 +96,14 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
       const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase()
       if (!LOOPBACK_HOSTS.has(hostName)) {
         return fail(403, 'ERR_CONTROL', `Failed to accept control request: Host "${req.headers.host ?? ''}" is not loopback. Use ${baseUrl.origin}.`)
+      }
+      const uiUrl = new URL(req.url ?? '/', baseUrl)
+      if (services.ui && req.method === 'GET' && /^\/ui(\/|$)/.test(uiUrl.pathname)) {
+        const fromQuery = Buffer.from(`Bearer ${uiUrl.searchParams.get('token') ?? ''}`)
+        if (fromQuery.length !== expected.length || !timingSafeEqual(fromQuery, expected)) return fail(401, 'ERR_CONTROL', 'Failed to open the live view: missing or wrong token. Open the /ui URL printed by `mcp-harness serve --ui`.')
+        const page = services.ui(uiUrl.pathname, uiUrl.searchParams)
+        res.writeHead(page.status, { 'content-type': page.type, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+        return void res.end(page.body)
       }
       const given = Buffer.from(req.headers.authorization ?? '')
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -1,0 +1,63 @@
+/**
+ * Pictures where failures happen: with `MCP_HARNESS_REPORT=on-failure` (the default when `CI` is set)
+ * a failing test writes the report of its transcript next to the test results and says where.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { parseOptions } from '../core/zod-error.ts'
+import type { TranscriptEvent } from '../core/transcript.ts'
+import { transcriptModel } from './model.ts'
+import { renderModel, renderReport } from './render.ts'
+
+const ModeSchema = z.enum(['on-failure', 'always', 'off'])
+export type ReportMode = z.infer<typeof ModeSchema>
+
+/** `MCP_HARNESS_REPORT`: `on-failure`, `always` or `off`; unset means `on-failure` in CI, `off` elsewhere. */
+export function reportMode(env: NodeJS.ProcessEnv = process.env): ReportMode {
+  const value = env.MCP_HARNESS_REPORT
+  if (value === undefined || value === '') return env.CI && env.CI !== 'false' && env.CI !== '0' ? 'on-failure' : 'off'
+  return parseOptions(ModeSchema, value, 'environment variable MCP_HARNESS_REPORT')
+}
+
+/** `tools/call fails after eviction` -> `tools-call-fails-after-eviction`. */
+function fileName(testName: string): string {
+  const slug = testName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 100)
+  return `${slug || 'test'}.html`
+}
+
+export interface ReportOnFailureOptions {
+  /** Where reports go; default `MCP_HARNESS_REPORT_DIR`, else `test-results/mcp-harness` under the current folder. */
+  dir?: string
+  /** Only the events from this position on (what the failing test itself caused). */
+  fromSeq?: number
+}
+
+/**
+ * Writes `<dir>/<test name>.html` for the emulator's transcript and returns its path.
+ * @example onTestFailed(() => console.error(`report: ${reportOnFailure(emulator, 'my test')}`))
+ */
+export function reportOnFailure(emulator: { transcript: { events: readonly TranscriptEvent[] } }, testName: string, options: ReportOnFailureOptions = {}): string {
+  const dir = path.resolve(options.dir ?? process.env.MCP_HARNESS_REPORT_DIR ?? path.join('test-results', 'mcp-harness'))
+  const events = emulator.transcript.events.filter((event) => event.seq >= (options.fromSeq ?? 0))
+  mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, fileName(testName))
+  writeFileSync(file, renderModel(transcriptModel(events, testName)))
+  return file
+}
+
+/**
+ * Writes the report of any input `renderReport` accepts to `<dir>/<name>.html` and returns its path:
+ * what `replay` and `parity` do on a mismatch (unless `MCP_HARNESS_REPORT=off`).
+ */
+export function writeReportFile(input: unknown, name: string, dir = process.env.MCP_HARNESS_REPORT_DIR ?? path.join('test-results', 'mcp-harness')): string {
+  const file = path.join(path.resolve(dir), fileName(name))
+  const html = renderReport(input)
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, html)
+  return file
+}
