@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the container base image locally, with no image registry: Debian's own packages (glibc,
-# libstdc++ for Node, tini as PID 1) unpacked into an empty rootfs and `docker import`ed.
+# libstdc++ for Node, tini as PID 1, the CA certificates workerd loads at start) unpacked into an
+# empty rootfs and `docker import`ed.
 # Usage: container/build-base.sh [tag]   (prints the tag; a no-op when the image already exists)
 set -euo pipefail
-PACKAGES=(libc6 libgcc-s1 libstdc++6 gcc-12-base tini)
+PACKAGES=(libc6 libgcc-s1 libstdc++6 gcc-12-base tini ca-certificates)
 # The tag names the package set and versions, so a Debian point release makes a new base.
 if ! apt-cache policy "${PACKAGES[0]}" | grep -q 'Candidate: [0-9]'; then apt-get update -qq; fi
 versions=$(for p in "${PACKAGES[@]}"; do apt-cache policy "$p" | awk -v p="$p" '/Candidate:/ { print p "=" $2 }'; done)
@@ -25,6 +26,10 @@ for d in bin sbin lib lib64; do [ -e "$d" ] || [ ! -d "usr/$d" ] || ln -s "usr/$
 printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' > etc/passwd
 printf 'root:x:0:\nnogroup:x:65534:\n' > etc/group
 printf 'hosts: files dns\n' > etc/nsswitch.conf
+# workerd (1.20261117) refuses to start without system CA certificates, even offline. The package's
+# postinst, which builds the bundle, does not run here: build it the same way.
+mkdir -p etc/ssl/certs
+cat usr/share/ca-certificates/mozilla/*.crt > etc/ssl/certs/ca-certificates.crt
 tar --numeric-owner -C "$work/rootfs" -c . | docker import \
   -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
   -m "mcp-harness base: ${PACKAGES[*]} from Debian" - "$tag" >&2

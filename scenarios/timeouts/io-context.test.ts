@@ -78,7 +78,7 @@ describe('KI-23: custom Bearer front door, pending work that never settles', () 
     // The cancelled GET never released the token's lock: every reconnect (a new client, Inspector's
     // "Connect" again) waits on a promise created by that ended request. Measured on workerd
     // 1.20261117 (the runtime of wrangler 4.164): with `handle_cross_request_promise_resolution`
-    // (on for this compatibility date) the wait fails at once with a 500 naming the cause; older
+    // (on for this compatibility date) the wait throws at once (the client gets production's 500 "error code: 1101", the transcript the cause); older
     // runtimes left it pending until production cancelled it for inactivity.
     const retry = await connectClient(emulator.url, { transport: 'streamable-http', headers: AUTH }).then(
       () => 'connected',
@@ -91,8 +91,11 @@ describe('KI-23: custom Bearer front door, pending work that never settles', () 
       5_000,
     )
     if (outcome.layer === 'client') {
+      // The Worker threw: the client sees production's 1101, the transcript the cause.
       expect(outcome.status).toBe(500)
-      expect(retry).toMatch(/created by a request that has since ended/)
+      expect(retry).toMatch(/error code: 1101/)
+      const thrown = await emulator.transcript.waitFor((event) => event.layer === 'harness' && event.type === 'uncaught-exception', 2_000)
+      expect(String(thrown.message)).toMatch(/created by a request that has since ended/)
     } else {
       expect(outcome).toMatchObject({ request: 'POST /mcp', message: INACTIVITY_MESSAGE })
     }
