@@ -504,9 +504,9 @@ const ENTRIES = [
   },
   {
     id: 'KI-37',
-    title: 'Legacy message route answers malformed JSON with a stack trace',
-    symptom: 'POST `/sse/message` with malformed JSON answers 500 with a `SyntaxError` and a stack trace in the body',
-    cause: "McpAgent's legacy SSE route (agents 0.32) parses the body without a try/catch and returns the exception.",
+    title: 'Legacy message route throws on malformed JSON',
+    symptom: 'POST `/sse/message` with malformed JSON fails with an uncaught exception: production answers 500 `error code: 1101` (no JSON-RPC -32700, nothing a client can act on); `wrangler dev` answers 500 with the `SyntaxError` and a stack trace',
+    cause: "McpAgent's legacy SSE route (agents 0.32) parses the body without a try/catch, so the Worker throws.",
     fix: 'Parse the body in the Worker before serveSSE and answer 400 with JSON-RPC -32700.',
     reproducible: YES,
     scenarios: ['scenarios/known-issues/ki-37-sse-message-stack.test.ts'],
