@@ -1,35 +1,15 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { onTestFinished } from 'vitest'
+import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RpcMessage } from './jsonrpc.ts'
 
-/** The `Accept` value MCP Streamable HTTP requires on POST. */
-export const ACCEPT_BOTH = 'application/json, text/event-stream'
+export { ACCEPT_BOTH, notification, readReply, rpc, type RawReply, type RpcMessage }
+
 /** The protocol version raw sessions negotiate unless told otherwise. */
 export const RAW_PROTOCOL_VERSION = '2025-06-18'
 /** Upper bound for any raw exchange: a hung server fails the step instead of the whole run. */
 const RAW_TIMEOUT_MS = 15_000
 
-/** A JSON-RPC message as it travels (request, notification, result or error). */
-export type RpcMessage = {
-  jsonrpc: '2.0'
-  id?: string | number | null
-  method?: string
-  params?: Record<string, unknown>
-  result?: Record<string, unknown>
-  error?: { code: number; message: string; data?: unknown }
-}
-
-/** One HTTP answer to a raw step: status, headers, the body, and the JSON-RPC messages in it. */
-export interface RawReply {
-  status: number
-  headers: Headers
-  contentType: string
-  text: string
-  /** SSE events, in order, when the answer was an event stream. */
-  events: EventSourceMessage[]
-  /** Every JSON-RPC message of the body: the JSON body (one or a batch) or each SSE event's data. */
-  messages: RpcMessage[]
-}
-
+/** How a raw request is sent: method, headers, session id, protocol version, Accept and body. */
 export interface RawRequestOptions {
   method?: string
   headers?: Record<string, string>
@@ -41,36 +21,6 @@ export interface RawRequestOptions {
   accept?: string
   /** A body to send: a string goes verbatim (malformed JSON tests), anything else as JSON. */
   body?: unknown
-}
-
-/** Reads a whole answer (JSON or a finite SSE stream) into a RawReply. */
-export async function readReply(response: Response): Promise<RawReply> {
-  const text = await response.text()
-  const contentType = response.headers.get('content-type') ?? ''
-  const events: EventSourceMessage[] = []
-  let messages: RpcMessage[] = []
-  if (contentType.includes('text/event-stream')) {
-    const parser = createParser({ onEvent: (event) => events.push(event) })
-    parser.feed(text)
-    messages = events.flatMap((event) => asMessages(tryJson(event.data)))
-  } else {
-    // McpAgent labels some JSON-RPC error bodies text/plain: parse by content, not by label.
-    messages = asMessages(tryJson(text))
-  }
-  return { status: response.status, headers: response.headers, contentType, text, events, messages }
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-function asMessages(value: unknown): RpcMessage[] {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value]
-  return list.filter((item): item is RpcMessage => !!item && typeof item === 'object' && (item as RpcMessage).jsonrpc === '2.0')
 }
 
 /**
@@ -90,19 +40,9 @@ export async function rawRequest(url: URL | string, options: RawRequestOptions =
   return readReply(response)
 }
 
-/** Builds a JSON-RPC request. */
-export function rpc(id: string | number, method: string, params?: Record<string, unknown>): RpcMessage {
-  return { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }
-}
-
-/** Builds a JSON-RPC notification. */
-export function notification(method: string, params?: Record<string, unknown>): RpcMessage {
-  return { jsonrpc: '2.0', method, ...(params ? { params } : {}) }
-}
-
 /** An `initialize` request as a 2025-era client sends it. */
 export function initializeRequest(id: string | number = 0, protocolVersion = RAW_PROTOCOL_VERSION): RpcMessage {
-  return rpc(id, 'initialize', { protocolVersion, capabilities: {}, clientInfo: { name: 'mcp-harness-raw', version: '0.1.0' } })
+  return initializeMessage(id, protocolVersion, 'mcp-harness-raw')
 }
 
 /** A Streamable HTTP session driven by hand: initialized, with its id and version on every step. */

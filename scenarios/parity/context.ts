@@ -9,12 +9,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import { CreateMessageRequestSchema, ElicitRequestSchema, type CreateMessageRequest, type CreateMessageResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RpcMessage } from '../helpers/jsonrpc.ts'
 import { isHarnessError } from '../../core/errors.ts'
 import type { Target } from '../helpers/targets.ts'
 import { PARTIAL_HEADER, type Capture } from './capture.ts'
 
+export { ACCEPT_BOTH, asMessages, notification, rpc, type RpcMessage }
+
 /** The `Accept` value MCP Streamable HTTP requires on POST. */
-export const ACCEPT_BOTH = 'application/json, text/event-stream'
 /** The protocol version raw sessions negotiate. */
 export const PROTOCOL_VERSION = '2025-06-18'
 /** The first protocol revision of the stateless (modern) era. */
@@ -25,23 +27,8 @@ const STEP_TIMEOUT_MS = 15_000
 export type Transport = 'streamable-http' | 'sse'
 export const TRANSPORT_PATHS: Record<Transport, string> = { 'streamable-http': '/mcp', sse: '/sse' }
 
-export type RpcMessage = {
-  jsonrpc: '2.0'
-  id?: string | number | null
-  method?: string
-  params?: Record<string, unknown>
-  result?: Record<string, unknown>
-  error?: { code: number; message: string; data?: unknown }
-}
-
-export interface Reply {
-  status: number
-  headers: Headers
-  contentType: string
-  text: string
-  events: EventSourceMessage[]
-  messages: RpcMessage[]
-}
+/** One whole answer to a raw step (the scenarios' RawReply). */
+export type Reply = RawReply
 
 export interface RequestOptions {
   method?: string
@@ -113,16 +100,8 @@ export interface ParityContext {
   hibernate(objectName: string): Promise<void>
 }
 
-export function rpc(id: string | number, method: string, params?: Record<string, unknown>): RpcMessage {
-  return { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }
-}
-
-export function notification(method: string, params?: Record<string, unknown>): RpcMessage {
-  return { jsonrpc: '2.0', method, ...(params ? { params } : {}) }
-}
-
 export function initializeRequest(id: string | number = 0, protocolVersion = PROTOCOL_VERSION): RpcMessage {
-  return rpc(id, 'initialize', { protocolVersion, capabilities: {}, clientInfo: { name: 'mcp-harness-parity', version: '0.1.0' } })
+  return initializeMessage(id, protocolVersion, 'mcp-harness-parity')
 }
 
 /** The per-request `_meta` envelope of a 2026-07-28 request. */
@@ -134,37 +113,11 @@ export function modernEnvelope(): Record<string, unknown> {
   }
 }
 
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-export function asMessages(value: unknown): RpcMessage[] {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value]
-  return list.filter((item): item is RpcMessage => !!item && typeof item === 'object' && (item as RpcMessage).jsonrpc === '2.0')
-}
-
 /** The first text content of a JSON-RPC tool result. */
 export function textOf(message: RpcMessage | undefined): string | undefined {
   return (message?.result?.content as { text?: string }[] | undefined)?.[0]?.text
 }
 
-async function readReply(response: Response): Promise<Reply> {
-  const text = await response.text()
-  const contentType = response.headers.get('content-type') ?? ''
-  const events: EventSourceMessage[] = []
-  let messages: RpcMessage[]
-  if (contentType.includes('text/event-stream')) {
-    createParser({ onEvent: (event) => events.push(event) }).feed(text)
-    messages = events.flatMap((event) => asMessages(tryJson(event.data)))
-  } else {
-    messages = asMessages(tryJson(text))
-  }
-  return { status: response.status, headers: response.headers, contentType, text, events, messages }
-}
 
 export interface ContextOptions {
   target: Target
