@@ -115,7 +115,7 @@ describe('serve flags and helpers', () => {
 describe('usage errors exit 2 and runtime errors exit 1, each in one line', () => {
   test.each([
     [['serve', '--var', 'oops'], 'Invalid --var "oops"'],
-    [['serve', '--upstream', 'gitlab'], 'Invalid --upstream "gitlab": expected one of github, google, oidc'],
+    [['serve', '--upstream', 'gitlab'], 'Invalid --upstream "gitlab": expected one of github, google, cloudflare'],
     [['record', '--target', 'notaurl', '--out', 'x.json'], 'Invalid --target "notaurl"'],
     [['replay', 'x.json', '--target', 'notaurl'], 'Invalid --target "notaurl"'],
     [['record', '--target', 'http://127.0.0.1:1', '--out', 'x.json', '--listen', '0.0.0.0:1'], 'Invalid --listen "0.0.0.0:1"'],

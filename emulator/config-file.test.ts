@@ -126,7 +126,7 @@ describe('resolving emulator options', () => {
   test('--upstream flags parse names and users files, and reject unknown providers', () => {
     expect(parseUpstreamFlag('github')).toEqual({ provider: 'github' })
     expect(parseUpstreamFlag('github=a=b.json')).toEqual({ provider: 'github', users: 'a=b.json' })
-    expect(() => parseUpstreamFlag('gitlab')).toThrow(/expected one of github, google, oidc/)
+    expect(() => parseUpstreamFlag('gitlab')).toThrow(/expected one of github, google, cloudflare, cloudflare-access, oidc, auth0/)
   })
 
   test('--print-config masks secrets, env-file and .dev.vars entries and secret-like names', async () => {
