@@ -322,6 +322,14 @@ export class FrontServer {
     socket.once('close', () => {
       if (worker.readyState === NodeWebSocket.CONNECTING) worker.terminate()
     })
+    // A Worker may send right after accept(), before the client's side is joined: keep those messages
+    // (and an early close) until it is, or they would be lost.
+    const early: { data: Buffer | ArrayBuffer | Buffer[]; isBinary: boolean }[] = []
+    let earlyClose: { code: number; reason: string } | undefined
+    const keepMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => early.push({ data, isBinary })
+    const keepClose = (code: number, reason: Buffer) => (earlyClose = { code, reason: reason.toString() })
+    worker.on('message', keepMessage)
+    worker.once('close', keepClose)
     const opened = await new Promise<boolean>((resolve, reject) => {
       worker.once('upgrade', (answer) => {
         transcript.record({ layer: 'client', type: 'response', exchange, status: 101, headers: headersToRecord(answer.headers) })
@@ -357,7 +365,11 @@ export class FrontServer {
         return buffer
       }
       client.on('message', (data, isBinary) => worker.send(record('client->worker', data, isBinary), { binary: isBinary }))
-      worker.on('message', (data, isBinary) => client.send(record('worker->client', data, isBinary), { binary: isBinary }))
+      const toClient = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => client.send(record('worker->client', data, isBinary), { binary: isBinary })
+      worker.off('message', keepMessage)
+      worker.off('close', keepClose)
+      for (const message of early.splice(0)) toClient(message.data, message.isBinary)
+      worker.on('message', toClient)
       let closed = false
       const end = (by: string, code?: number, reason?: string) => {
         if (closed) return
@@ -375,10 +387,12 @@ export class FrontServer {
         end('client', code, reason.toString())
         pass(worker, code, reason.toString())
       })
-      worker.on('close', (code, reason) => {
-        end('worker', code, reason.toString())
-        pass(client, code, reason.toString())
-      })
+      const workerClosed = (code: number, reason: string) => {
+        end('worker', code, reason)
+        pass(client, code, reason)
+      }
+      if (earlyClose) workerClosed(earlyClose.code, earlyClose.reason)
+      else worker.on('close', (code, reason) => workerClosed(code, reason.toString()))
       client.on('error', () => worker.terminate())
       worker.on('error', () => client.terminate())
     })
