@@ -7,7 +7,10 @@
  * @example npm run bench -- robustness
  * @example npm run bench -- robustness --seed 7 --fuzz 2000 --sessions 40 --calls 20 --only fuzz,churn
  */
+import { readFile } from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createEmulator } from '../emulator/index.ts'
 import { connectClient, type ScriptedClient } from '../scenarios/helpers/clients.ts'
 import { wranglerDevTarget } from '../scenarios/helpers/targets.ts'
@@ -33,7 +36,11 @@ const P95_LIMIT = 50
 const CONFIG = 'server/wrangler.jsonc'
 
 const load = () => os.loadavg().map(round).join(' / ')
-const report: Record<string, unknown> = { seed: SEED }
+const RESULT_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'robustness.json')
+// A run of some sections (--only) keeps the other sections of the last run, each with its own date and load.
+const previous = await readFile(RESULT_FILE, 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, (): Record<string, unknown> => ({}))
+const report: Record<string, unknown> = { fuzz: previous.fuzz, churn: previous.churn, scale: previous.scale }
+const save = () => writeResult('robustness', report)
 const rows: (string | number)[][] = []
 let failed = false
 
@@ -68,13 +75,14 @@ if (only.has('fuzz')) {
     await http.close()
     await sse.close()
     const crashes = survived ? 0 : 1
-    report.fuzz = { ...fuzz, failures: fuzz.failures.map(describeFailure), crashes, sessionWorksAfter: survived, wallMs, load: load() }
+    report.fuzz = { date: new Date().toISOString(), ...fuzz, failures: fuzz.failures.map(describeFailure), crashes, sessionWorksAfter: survived, wallMs, load: load() }
     for (const failure of fuzz.failures) console.error(describeFailure(failure))
     rows.push(['fuzz: inputs tried', fuzz.inputs, `seed ${SEED}; ${Object.entries(fuzz.byKind).map(([k, v]) => `${k} ${v}`).join(', ')}; ${round(wallMs / 1000)} s; load ${load()}`])
     rows.push(['fuzz: crashes / hangs (> 10 s)', `${crashes} / ${fuzz.hangs}`, survived ? 'a normal MCP session works after the run' : 'a normal MCP session FAILED after the run'])
     rows.push(['fuzz: errors without a message', fuzz.silentErrors, `plus ${fuzz.parserRejected} bare 400/431 from Node's HTTP parser (malformed framing, connection closed)`])
     rows.push(['fuzz: statuses', Object.entries(fuzz.statuses).map(([k, v]) => `${k}: ${v}`).join(', '), ''])
     if (crashes || fuzz.hangs || fuzz.silentErrors) failed = true
+    await save()
   } finally {
     await emulator.dispose()
   }
@@ -86,9 +94,10 @@ if (only.has('churn')) {
   try {
     const churn = await runChurn(
       { url: emulator.url, evict: () => emulator.evict(), crash: () => emulator.crash(), restart: () => emulator.restart(), events: () => emulator.transcript.events },
-      { seed: SEED, sessions: SESSIONS, calls: CALLS, parallel: 20, faultEveryMs: 1_000, callTimeoutMs: 30_000 },
+      { seed: SEED, sessions: SESSIONS, calls: CALLS, parallel: 20, faultEveryMs: 1_000, callTimeoutMs: 30_000, onSessionDone: (done) => process.stdout.write(`churn ${done}/${SESSIONS} sessions\r`) },
     )
-    report.churn = { ...churn, load: load() }
+    report.churn = { date: new Date().toISOString(), ...churn, load: load() }
+    await save()
     rows.push(['churn: sessions x calls', `${SESSIONS} x ${CALLS}`, `seed ${SEED}; both transports; ${round(churn.wallMs / 1000)} s; load ${load()}`])
     rows.push(['churn: faults fired', Object.entries(churn.faults).map(([k, v]) => `${k} ${v}`).join(', '), ''])
     rows.push(['churn: answered / clear errors / not attempted', `${churn.answered} / ${churn.clearErrors} / ${churn.notAttempted}`, `${churn.reconnects} reconnects, ${churn.reconnectFailures} clients could not reconnect within 30 s`])
@@ -171,7 +180,7 @@ if (only.has('scale')) {
   } finally {
     await wrangler.stop()
   }
-  report.scale = { emulator: ours, wranglerDev: theirs, p95LimitMs: P95_LIMIT, note: 'RSS of every process under the bench (Node with the clients, workerd, and wrangler for wrangler dev), from /proc' }
+  report.scale = { date: new Date().toISOString(), emulator: ours, wranglerDev: theirs, p95LimitMs: P95_LIMIT, note: 'RSS of every process under the bench (Node with the clients, workerd, and wrangler for wrangler dev), from /proc' }
   rows.push(['scale: sessions held at p95 <= 50 ms (emulator)', ours.sessionsAtLimit, `${ours.stoppedBecause}; load ${ours.p95BySessions.at(-1)?.load}`])
   rows.push(['scale: MB per idle session (emulator)', ours.mbPerSession, `baseline ${ours.baselineRssMb} MB`])
   if ('error' in theirs) rows.push(['scale: wrangler dev', 'not measured', theirs.error])
@@ -181,7 +190,7 @@ if (only.has('scale')) {
   }
 }
 
-const file = await writeResult('robustness', report)
+const file = await save()
 console.log(markdownTable(['measure', 'value', 'note'], rows))
 console.log(`\nWritten: ${file}`)
 void percentile

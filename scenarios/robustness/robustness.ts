@@ -318,6 +318,7 @@ export interface ChurnOptions {
   faultEveryMs?: number
   /** A call that neither answers nor fails within this is lost (default 30 s). */
   callTimeoutMs?: number
+  onSessionDone?: (done: number) => void
 }
 
 export interface ChurnTarget {
@@ -450,9 +451,13 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
     await client?.close().catch(() => {})
   }
   let nextSession = 0
+  let sessionsDone = 0
   await Promise.all(
     Array.from({ length: options.parallel ?? 20 }, async () => {
-      while (nextSession < options.sessions) await session(nextSession++)
+      while (nextSession < options.sessions) {
+        await session(nextSession++)
+        options.onSessionDone?.(++sessionsDone)
+      }
     }),
   )
   stop = true
