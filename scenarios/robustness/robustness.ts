@@ -52,6 +52,8 @@ export interface FuzzReport {
   parserRejected: number
   closedWithoutStatus: number
   statuses: Record<string, number>
+  /** Up to 10 server errors (5xx) with what provoked them. */
+  serverErrors: { index: number; kind: string; request: string; status: number; body: string }[]
   failures: FuzzFailure[]
 }
 
@@ -90,7 +92,17 @@ export function sendRaw(port: number, raw: string, timeoutMs: number): Promise<F
     })
     socket.on('error', () => finish(data ? parsed() : { kind: 'closed' }))
     socket.on('close', () => finish(data ? parsed() : { kind: 'closed' }))
-    socket.on('connect', () => socket.end(raw, 'latin1'))
+    // Node's server aborts a request whose client half-closes (httpAllowHalfOpen is off): send the
+    // bytes and keep the socket open; only a request still unanswered after `finOnSilenceMs` (a body
+    // shorter than its Content-Length, say) gets the FIN that tells the server nothing more comes.
+    let fin: NodeJS.Timeout | undefined
+    socket.on('connect', () => {
+      socket.write(raw, 'latin1')
+      fin = setTimeout(() => {
+        if (!data) socket.end()
+      }, Math.min(2_000, timeoutMs / 3))
+    })
+    socket.on('close', () => clearTimeout(fin))
   })
 }
 
@@ -264,7 +276,7 @@ export interface FuzzOptions {
 export async function runFuzz(url: URL, options: FuzzOptions): Promise<FuzzReport> {
   const inputs = fuzzInputs(options.seed, options.runs, options.sessions)
   const port = Number(url.port)
-  const report: FuzzReport = { seed: options.seed, inputs: 0, byKind: {}, hangs: 0, silentErrors: 0, parserRejected: 0, closedWithoutStatus: 0, statuses: {}, failures: [] }
+  const report: FuzzReport = { seed: options.seed, inputs: 0, byKind: {}, hangs: 0, silentErrors: 0, parserRejected: 0, closedWithoutStatus: 0, statuses: {}, serverErrors: [], failures: [] }
   let next = 0
   const worker = async () => {
     while (next < inputs.length) {
@@ -281,6 +293,7 @@ export async function runFuzz(url: URL, options: FuzzOptions): Promise<FuzzRepor
         report.statuses.closed = (report.statuses.closed ?? 0) + 1
       } else {
         report.statuses[outcome.status] = (report.statuses[outcome.status] ?? 0) + 1
+        if (outcome.status >= 500 && report.serverErrors.length < 10) report.serverErrors.push({ index, kind: input.kind, request: input.raw.slice(0, 400), status: outcome.status, body: outcome.body.slice(0, 300) })
         if (outcome.status >= 400 && !outcome.body.trim() && isParserRejection(outcome.head)) report.parserRejected++
         else if (outcome.status >= 400 && !outcome.body.trim()) {
           report.silentErrors++

@@ -33,6 +33,9 @@ test('Issue 11 item 7: 400 fuzzed requests (framing, JSON-RPC, SSE reconnects, c
   // Every kind of input was exercised.
   expect(Object.keys(report.byKind).sort()).toEqual(['cassette', 'framing', 'json-rpc', 'sse-reconnect'])
   expect(Object.keys(report.statuses).some((status) => status.startsWith('4'))).toBe(true)
+  // Requests were answered, not merely dropped: a close without a status is for broken framing only.
+  expect(report.closedWithoutStatus, `seed ${SEED}`).toBeLessThan(report.byKind.framing ?? 0)
+  expect((report.statuses['200'] ?? 0) + (report.statuses['202'] ?? 0), `seed ${SEED}`).toBeGreaterThan(0)
   expect(await http.text('add', { a: 1, b: 1 })).toBe('2')
   await sessionWorks()
 }, 60_000)
