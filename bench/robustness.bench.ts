@@ -101,6 +101,7 @@ if (only.has('churn')) {
     rows.push(['churn: sessions x calls', `${SESSIONS} x ${CALLS}`, `seed ${SEED}; both transports; ${round(churn.wallMs / 1000)} s; load ${load()}`])
     rows.push(['churn: faults fired', Object.entries(churn.faults).map(([k, v]) => `${k} ${v}`).join(', '), ''])
     rows.push(['churn: answered / clear errors / not attempted', `${churn.answered} / ${churn.clearErrors} / ${churn.notAttempted}`, `${churn.reconnects} reconnects, ${churn.reconnectFailures} clients could not reconnect within 30 s`])
+    rows.push(['churn: lost by transport', Object.entries(churn.byTransport).map(([k, v]) => `${k} ${v.lost} of ${v.answered + v.clearErrors + v.lost}`).join(', '), ''])
     rows.push(['churn: lost / duplicated / wrong', `${churn.lost} / ${churn.duplicated} / ${churn.wrongAnswers}`, `transcript: ${churn.unansweredInTranscript} requests without a response outside errored sessions`])
     if (churn.lost || churn.duplicated || churn.wrongAnswers || churn.unansweredInTranscript) failed = true
   } finally {

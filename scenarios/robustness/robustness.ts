@@ -361,6 +361,10 @@ export interface ChurnReport {
   /** Calls skipped because their client could not reconnect. */
   notAttempted: number
   faults: Record<string, number>
+  /** Outcomes per transport: where losses happen. */
+  byTransport: Record<string, { answered: number; clearErrors: number; lost: number }>
+  /** The first lost calls: which session, which call, and the last fault before it was sent. */
+  lostSamples: { session: number; transport: string; call: number; lastFault: string; msSinceFault: number }[]
   errorMessages: Record<string, number>
   wallMs: number
 }
@@ -385,7 +389,7 @@ export function prng(seed: number): () => number {
 export async function runChurn(target: ChurnTarget, options: ChurnOptions): Promise<ChurnReport> {
   const random = prng(options.seed)
   const started = performance.now()
-  const report: ChurnReport = { seed: options.seed, sessions: options.sessions, callsPlanned: options.sessions * options.calls, answered: 0, wrongAnswers: 0, clearErrors: 0, lost: 0, duplicated: 0, unansweredInTranscript: 0, reconnects: 0, reconnectFailures: 0, notAttempted: 0, faults: {}, errorMessages: {}, wallMs: 0 }
+  const report: ChurnReport = { seed: options.seed, sessions: options.sessions, callsPlanned: options.sessions * options.calls, answered: 0, wrongAnswers: 0, clearErrors: 0, lost: 0, duplicated: 0, unansweredInTranscript: 0, reconnects: 0, reconnectFailures: 0, notAttempted: 0, faults: {}, byTransport: { 'streamable-http': { answered: 0, clearErrors: 0, lost: 0 }, sse: { answered: 0, clearErrors: 0, lost: 0 } }, lostSamples: [], errorMessages: {}, wallMs: 0 }
   const kinds: TransportKind[] = Array.from({ length: options.sessions }, () => (random() < 0.5 ? 'streamable-http' : 'sse'))
   const timeout = options.callTimeoutMs ?? 30_000
   const clientErrorKeys = new Set<string>()
@@ -393,6 +397,7 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
   // Audit only this run's traffic: the emulator may have served other clients before.
   const fromSeq = target.events().at(-1)?.seq ?? -1
   let stop = false
+  let lastFault = { kind: 'none', at: started }
   let faulting = Promise.resolve()
   const faults = (async () => {
     const faultRandom = prng(options.seed ^ 0x5eed)
@@ -402,6 +407,7 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
       const pick = faultRandom()
       const kind = pick < 0.55 ? 'evict' : pick < 0.9 ? 'crash' : 'restart'
       report.faults[kind] = (report.faults[kind] ?? 0) + 1
+      lastFault = { kind, at: performance.now() }
       faulting = (kind === 'evict' ? target.evict() : kind === 'crash' ? target.crash() : target.restart()).then(() => undefined, (error: Error) => {
         report.faults[`${kind}-failed`] = (report.faults[`${kind}-failed`] ?? 0) + 1
         report.errorMessages[`fault ${kind}: ${error.message}`] = (report.errorMessages[`fault ${kind}: ${error.message}`] ?? 0) + 1
@@ -435,6 +441,14 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
     await connect()
     for (; call < options.calls && client; call++) {
       const current: ScriptedClient = client
+      const fault = lastFault
+      const sentAt = performance.now()
+      const counts = report.byTransport[kind]!
+      const lose = () => {
+        report.lost++
+        counts.lost++
+        if (report.lostSamples.length < 20) report.lostSamples.push({ session: index, transport: kind, call, lastFault: fault.kind, msSinceFault: Math.round(sentAt - fault.at) })
+      }
       let timer: NodeJS.Timeout | undefined
       const bound = new Promise<'lost'>((resolve) => (timer = setTimeout(() => resolve('lost'), timeout + 5_000)))
       const outcome = await Promise.race([
@@ -445,14 +459,19 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
         bound,
       ])
       clearTimeout(timer)
-      if (outcome === 'lost') report.lost++
+      if (outcome === 'lost') lose()
       else if (outcome.ok) {
-        if (outcome.text === String(index + call)) report.answered++
-        else report.wrongAnswers++
+        if (outcome.text === String(index + call)) {
+          report.answered++
+          counts.answered++
+        } else report.wrongAnswers++
       } else {
         const message = noteError(outcome.error)
-        if (/timed out/i.test(message) || !message) report.lost++
-        else report.clearErrors++
+        if (/timed out/i.test(message) || !message) lose()
+        else {
+          report.clearErrors++
+          counts.clearErrors++
+        }
         clientErrorKeys.add(current.sessionId())
         await current.close().catch(() => {})
         client = undefined
