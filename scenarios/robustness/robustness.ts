@@ -52,7 +52,7 @@ export interface FuzzReport {
   parserRejected: number
   closedWithoutStatus: number
   statuses: Record<string, number>
-  /** Up to 10 server errors (5xx) with what provoked them. */
+  /** Up to 3 server errors (5xx) per status, with what provoked them. */
   serverErrors: { index: number; kind: string; request: string; status: number; body: string }[]
   failures: FuzzFailure[]
 }
@@ -293,9 +293,10 @@ export async function runFuzz(url: URL, options: FuzzOptions): Promise<FuzzRepor
         report.statuses.closed = (report.statuses.closed ?? 0) + 1
       } else {
         report.statuses[outcome.status] = (report.statuses[outcome.status] ?? 0) + 1
-        if (outcome.status >= 500 && report.serverErrors.length < 10) report.serverErrors.push({ index, kind: input.kind, request: input.raw.slice(0, 400), status: outcome.status, body: outcome.body.slice(0, 300) })
+        if (outcome.status >= 500 && report.serverErrors.filter((e) => e.status === outcome.status).length < 3) report.serverErrors.push({ index, kind: input.kind, request: input.raw.slice(0, 400), status: outcome.status, body: outcome.body.slice(0, 300) })
         if (outcome.status >= 400 && !outcome.body.trim() && isParserRejection(outcome.head)) report.parserRejected++
-        else if (outcome.status >= 400 && !outcome.body.trim()) {
+        // A HEAD answer has no body by definition.
+        else if (outcome.status >= 400 && !outcome.body.trim() && !input.raw.startsWith('HEAD ')) {
           report.silentErrors++
           if (report.failures.length < 50) report.failures.push({ seed: options.seed, index, input, why: `status ${outcome.status} with an empty body` })
         }
