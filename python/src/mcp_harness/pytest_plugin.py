@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .report import report_mode, write_report
 from .server import ENV_CONTROL_TOKEN, ENV_CONTROL_URL, ENV_URL, HarnessServer, attach, start
 
 
@@ -49,7 +50,30 @@ def mcp_harness_server(pytestconfig: pytest.Config) -> Iterator[HarnessServer]:
 
 
 @pytest.fixture
-def mcp_harness(mcp_harness_server: HarnessServer) -> HarnessServer:
+def mcp_harness(request: pytest.FixtureRequest, mcp_harness_server: HarnessServer) -> HarnessServer:
     """The session's emulator for this test: a fresh transcript, and `evict()` without a session
     evicts only the sessions this test opened."""
-    return mcp_harness_server.for_test()
+    view = mcp_harness_server.for_test()
+    request.node.stash[_VIEW] = view
+    return view
+
+
+_VIEW = pytest.StashKey[HarnessServer]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failing test that used ``mcp_harness`` gets the report of its own transcript (``MCP_HARNESS_REPORT``)."""
+    outcome = yield
+    report = outcome.get_result()
+    view = item.stash.get(_VIEW, None)
+    if view is None or report.when != "call":
+        return
+    mode = report_mode()
+    if mode == "off" or (mode == "on-failure" and not report.failed):
+        return
+    try:
+        path = write_report(view.transcript(), item.nodeid, cwd=item.config.rootpath)
+        report.sections.append(("mcp-harness report", f"mcp-harness report: {path}"))
+    except Exception as error:  # the report must never hide the test's own failure
+        report.sections.append(("mcp-harness report", f"mcp-harness report not written: {error}"))
