@@ -21,7 +21,8 @@ describe.each(VARIANTS)('$version', ({ config, affected }) => {
     try {
       expect(await call(emulator, 2, 3)).toEqual({ ok: true, text: '5' })
       expect(await call(emulator, 4, 5)).toEqual({ ok: true, text: '9' })
-      await emulator.evict({ session: 'rpc:counter' })
+      // The MCP object is reached from another Durable Object (not the Worker's handler), so it is named by class.
+      await emulator.evict({ object: { className: 'CounterMcp', name: 'rpc:counter' } })
       const after = await call(emulator, 6, 7)
       if (affected) {
         expect(after.ok).toBe(false)
