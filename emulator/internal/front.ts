@@ -467,8 +467,10 @@ export class FrontServer {
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
     const outHeaders: Record<string, string | string[]> = {}
     response.headers.forEach((value, name) => {
-      // Node already decoded the body; Miniflare's own `mf-*` headers are internal to it.
-      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || name === 'content-encoding' || name.startsWith('mf-')) return
+      // Forwarded from workerd's socket the body is passed as it was encoded, so its Content-Encoding
+      // stays; through dispatchFetch Node already decoded it. Miniflare's own `mf-*` headers are internal.
+      const decoded = this.#options.upstream.kind !== 'runtime'
+      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || (decoded && name === 'content-encoding') || name.startsWith('mf-')) return
       if (name === 'set-cookie') return
       outHeaders[name] = value
     })

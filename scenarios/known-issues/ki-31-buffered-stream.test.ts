@@ -1,7 +1,9 @@
-// KI-31: a compressed event stream is buffered locally. The fixture sends one event, pauses 1.5 s,
-// sends a second and ends; with Content-Encoding: gzip the first event only arrives with the end.
-// Only lower bounds on time are asserted (the machine may be slow, never fast).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+// KI-31: a compressed event stream used to be buffered locally (the first event arrived only with the
+// end). Measured on workerd 1.20261117, the runtime of wrangler 4.164: it is flushed per write now.
+// The fixture sends one event, pauses 1.5 s, sends a second and ends. This pins what the runtime does
+// today (the first event arrives before the second was even written), so a runtime that buffers again
+// is noticed; the catalogue marks KI-31 as not reproducible on this runtime.
+import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createEmulator, type Emulator } from '../../emulator/index.ts'
 
 const CONFIG = 'scenarios/fixtures/compressed-stream/wrangler.jsonc'
@@ -29,19 +31,14 @@ async function timeline(base: URL | string, path: string) {
   return { firstEventMs: firstEventMs ?? Infinity, endMs: performance.now() - started, text, encoding: response.headers.get('content-encoding') }
 }
 
-describe.each([
-  { where: "workerd's own socket (wrangler dev)", base: () => emulator.miniflare.ready },
-  { where: 'the emulator front door', base: async () => emulator.url },
-])('$where', ({ base }) => {
-  test('KI-31: with Content-Encoding: gzip the first event arrives only when the stream ends', async () => {
-    const { firstEventMs, text } = await timeline(await base(), '/gzip')
-    expect(text).toContain('"step":2')
-    expect(firstEventMs).toBeGreaterThanOrEqual(PAUSE_MS - 100)
-  })
+test('KI-31: through the emulator front door a gzip-encoded stream delivers its first event before the pause ends (no longer buffered)', async () => {
+  const { firstEventMs, endMs, text } = await timeline(emulator.url, '/gzip')
+  expect(text).toContain('"step":2')
+  expect(endMs - firstEventMs).toBeGreaterThanOrEqual(PAUSE_MS - 300)
+})
 
-  test('KI-31: without it (the fix) the first event arrives before the pause ends', async () => {
-    const { firstEventMs, endMs, text } = await timeline(await base(), '/plain')
-    expect(text).toContain('"step":2')
-    expect(endMs - firstEventMs).toBeGreaterThanOrEqual(PAUSE_MS - 300)
-  })
+test('KI-31: without Content-Encoding (the fix) the first event arrives before the pause ends', async () => {
+  const { firstEventMs, endMs, text } = await timeline(emulator.url, '/plain')
+  expect(text).toContain('"step":2')
+  expect(endMs - firstEventMs).toBeGreaterThanOrEqual(PAUSE_MS - 300)
 })
