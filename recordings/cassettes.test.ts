@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -15,6 +14,7 @@ import { CASSETTE_SCENARIOS, recordScenario } from '../scripts/record-cassettes.
 import { buildCassette, createMockServer, emulatorTarget, loadCassette, replay, tapTranscript } from './index.ts'
 import { findSecrets } from '../core/redact/scan.ts'
 import { describeRequest } from './replay.ts'
+import { freePort, waitForPort } from '../scenarios/helpers/targets.ts'
 
 let emulator: Emulator
 beforeAll(async () => {
@@ -228,24 +228,4 @@ const output: string[] = []
 function cli(argv: string[]): Promise<number> {
   const sink = new Writable({ write: (chunk, _encoding, done) => (output.push(String(chunk)), done()) })
   return main(argv, { stdout: sink, stderr: sink })
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
-      socket.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`)
 }

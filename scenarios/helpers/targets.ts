@@ -227,6 +227,19 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/** Waits until something accepts connections on 127.0.0.1:`port` (polled every 20 ms, `attempts` times). */
+export async function waitForPort(port: number, attempts = 100): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
+      socket.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`)
+}
+
 /**
  * The target named by `MCP_HARNESS_TARGET`: unset or `emulator` (default), `wrangler-dev`, or an
  * `http(s)://` URL. Lets one suite run unchanged against each.

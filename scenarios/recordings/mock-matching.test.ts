@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -15,6 +14,7 @@ import { createEmulator, type Emulator } from '../../emulator/index.ts'
 import { main } from '../../cli/cli.ts'
 import { loadCassette } from '../../recordings/index.ts'
 import { REFERENCE_CONFIG } from '../helpers/use-emulator.ts'
+import { freePort, waitForPort } from '../helpers/targets.ts'
 
 let emulator: Emulator
 let dir: string
@@ -28,7 +28,7 @@ beforeAll(async () => {
   // 1. Record a session of add(2,3) through `mcp-harness record`, exactly as a user would.
   const port = await freePort()
   const recording = main(['record', '--target', emulator.url.href, '--listen', `127.0.0.1:${port}`, '--out', cassette, '--client', 'mcp-typescript-sdk'], { stdout: sink, stderr: sink })
-  await waitForPort(port)
+  await waitForPort(port, 500)
   const client = new Client({ name: 'recorded-client', version: '0.1.0' })
   const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`))
   await client.connect(transport)
@@ -49,7 +49,7 @@ async function startMock(...extra: string[]): Promise<{ url: URL; child: ChildPr
   let err = ''
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await waitForPort(port)
+  await waitForPort(port, 500)
   return { url: new URL(`http://127.0.0.1:${port}`), child, stderr: () => err, exited }
 }
 
@@ -119,23 +119,3 @@ describe('mcp-harness record, then mcp-harness mock', () => {
     await client.close().catch(() => {})
   })
 })
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
-      socket.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`)
-}

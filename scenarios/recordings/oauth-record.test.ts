@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -18,6 +17,7 @@ import { createMockServer, loadCassette, replay } from '../../recordings/index.t
 import { connectClient } from '../helpers/clients.ts'
 import { startOAuthEmulator } from '../helpers/oauth-emulator.ts'
 import { signIn, type SignIn } from '../helpers/oauth-flow.ts'
+import { freePort, waitForPort } from '../helpers/targets.ts'
 
 let emulator: Emulator
 let dir: string
@@ -32,7 +32,7 @@ beforeAll(async () => {
   const port = await freePort()
   const sink = new Writable({ write: (_c, _e, done) => done() })
   const recording = main(['record', '--target', emulator.url.href, '--listen', `127.0.0.1:${port}`, '--out', file, '--client', 'mcp-typescript-sdk', '--idle-ms', '5000'], { stdout: sink, stderr: sink })
-  await waitForPort(port)
+  await waitForPort(port, 500)
   const proxy = new URL(`http://127.0.0.1:${port}`)
   // signIn refuses to leave the origin it started from (KI-24): it completes only if every URL the server gives out was rewritten to the proxy.
   session = await signIn(proxy, { user: 'alice' })
@@ -78,23 +78,3 @@ test('the recorded sign-in replays green against the cassette\'s own mock', asyn
     await mock.close()
   }
 })
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
-      socket.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`)
-}
