@@ -80,6 +80,17 @@ function bodyForTranscript(text: string, contentType: string | null): { body?: u
   return { bodyText: text }
 }
 
+/** Records how a bridged WebSocket ended (who closed it, code, reason), once, whichever side closes first. */
+function closeRecorder(transcript: Transcript, exchange: number): (by: string, code?: number, reason?: string) => void {
+  let closed = false
+  return (by, code, reason) => {
+    if (closed) return
+    closed = true
+    transcript.record({ layer: 'client', type: 'ws-close', exchange, by, ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) })
+    transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+  }
+}
+
 /**
  * The emulator's front door on 127.0.0.1: forwards each request to the Worker and records the client
  * layer of the transcript, streaming SSE through as it arrives (each event recorded separately).
@@ -279,13 +290,7 @@ export class FrontServer {
         record('worker->client', event.data)
         client.send(typeof event.data === 'string' ? event.data : Buffer.from(event.data as ArrayBuffer))
       })
-      let closed = false
-      const end = (by: string, code?: number, reason?: string) => {
-        if (closed) return
-        closed = true
-        transcript.record({ layer: 'client', type: 'ws-close', exchange, by, ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) })
-        transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
-      }
+      const end = closeRecorder(transcript, exchange)
       client.on('close', (code, reason) => {
         end('client', code, reason.toString())
         // 1005/1006 are reported, never sent (RFC 6455 §7.4.1).
@@ -370,13 +375,7 @@ export class FrontServer {
       worker.off('close', keepClose)
       for (const message of early.splice(0)) toClient(message.data, message.isBinary)
       worker.on('message', toClient)
-      let closed = false
-      const end = (by: string, code?: number, reason?: string) => {
-        if (closed) return
-        closed = true
-        transcript.record({ layer: 'client', type: 'ws-close', exchange, by, ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) })
-        transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
-      }
+      const end = closeRecorder(transcript, exchange)
       // 1005/1006 are reported, never sent (RFC 6455 §7.4.1).
       const pass = (to: NodeWebSocket, code: number, reason: string) => {
         if (code === 1005) to.close()
