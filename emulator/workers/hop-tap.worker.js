@@ -307,10 +307,7 @@ function sleep(ms) {
 }
 
 /** Reads (and removes) the front door's stamp: which client exchange caused this hop step. */
-function readStamp(headers) {
-  const value = headers.get(STAMP)
-  if (value === null) return undefined
-  headers.delete(STAMP)
+function parseStamp(value) {
   const stamp = {}
   for (const part of value.split(';')) {
     const [key, v] = part.split('=')
@@ -318,6 +315,22 @@ function readStamp(headers) {
   }
   learnArmed(Number(stamp.g) || 0, stamp.f === '1')
   return Number(stamp.e) || undefined
+}
+
+function readStamp(headers) {
+  const value = headers.get(STAMP)
+  if (value === null) return undefined
+  headers.delete(STAMP)
+  return parseStamp(value)
+}
+
+/**
+ * Learns whether faults are armed from the request the Worker itself receives, before any of its
+ * Durable Object calls: the Worker need not pass the client's headers on to the object.
+ */
+function learnFromRequest(request) {
+  const value = request?.headers?.get?.(STAMP)
+  if (value) parseStamp(value)
 }
 
 function closeQuietly(socket, code, reason) {
@@ -559,6 +572,7 @@ export function wrapHop(worker) {
         configurable: true,
         writable: true,
         value(...args) {
+          if (handler === 'fetch') learnFromRequest(args[0])
           return original.apply(this, args)
         },
       })
@@ -572,6 +586,7 @@ export function wrapHop(worker) {
     const original = worker[handler]
     if (typeof original !== 'function') continue
     wrapped[handler] = function (first, env, ctx, ...rest) {
+      if (handler === 'fetch') learnFromRequest(first)
       return original.call(worker, first, tapEnv(env, ctx), ctx, ...rest)
     }
   }
