@@ -7,6 +7,9 @@
  *
  * Both runners are installed into a temporary copy of the Worker project, as a user would: the
  * vitest plugin pins its own wrangler and Miniflare, which this repository does not carry.
+ * Harness phases come from its performance marks ("mcp-harness:<phase>", see emulator/emulator.ts):
+ * the harness's modules, the harness config, the wrangler config (read, or from its cache), the
+ * build check, the front door, waiting for Miniflare's module (it loads meanwhile), workerd's boot.
  * @example npm run bench -- vitest            # 3 interleaved runs per case
  * @example npm run bench -- vitest --runs 5 --tarball /tmp/mcp-harness-0.1.0.tgz
  */
@@ -97,9 +100,14 @@ try {
           if (marks[to] !== undefined) (byPhase[name] ??= []).push(marks[to] - (from ? marks[from]! : 0))
         }
         add('workerStartToImported', undefined, 'imported')
-        add('configRead', 'imported', 'building')
-        add('buildCheck', 'building', marks.reused !== undefined ? 'reused' : 'built')
-        add('miniflareBoot', marks.reused !== undefined ? 'reused' : 'built', 'serving')
+        add('harnessModules', 'imported', 'start')
+        add('harnessConfig', 'start', 'harness-config')
+        add('configRead', 'harness-config', marks['config-cached'] !== undefined ? 'config-cached' : 'config-read')
+        add('buildCheck', marks['config-cached'] !== undefined ? 'config-cached' : 'config-read', marks['build-reused'] !== undefined ? 'build-reused' : 'built')
+        add('frontDoor', marks['build-reused'] !== undefined ? 'build-reused' : 'built', 'front-door')
+        add('miniflareLoaded', 'front-door', 'miniflare-loaded')
+        add('workerdBoot', 'miniflare-loaded', 'workerd-ready')
+        add('serving', undefined, 'serving')
         add('tests', 'firstTest', 'testsDone')
       }
     }

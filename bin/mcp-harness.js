@@ -23,4 +23,21 @@ if (!runSource && !existsSync(compiled)) {
   console.error('mcp-harness: dist/ is missing. In a checkout, run `npm run build` (a packed or git-installed package builds it in `prepare`).')
   process.exit(1)
 }
+// V8's compiled code of the CLI's modules (and of wrangler's and Miniflare's, loaded later) is kept
+// in the Worker project's cache folder, beside its builds: a later start skips compiling them.
+const { default: module } = await import('node:module')
+const { join, dirname } = await import('node:path')
+for (let dir = process.cwd(); ; dir = dirname(dir)) {
+  if (existsSync(join(dir, 'package.json'))) {
+    if (existsSync(join(dir, 'node_modules'))) {
+      try {
+        module.enableCompileCache?.(join(dir, 'node_modules', '.cache', 'mcp-harness', 'node-compile-cache'))
+      } catch {
+        // Only the speed-up is lost.
+      }
+    }
+    break
+  }
+  if (dirname(dir) === dir) break
+}
 await import((runSource ? source : compiled).href)

@@ -53,9 +53,26 @@ export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
       return undefined
     }
   }
+  const json = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+  // Probes must not open sessions: a user's transcript, sessions() and evict() would see them.
+  // /mcp: a `ping` without a session id. A stateful server refuses it (McpAgent: 400 "Mcp-Session-Id
+  // header is required") without creating anything; a 2xx means no session is needed.
+  const pingMcp = async (p: string) => {
+    const response = await send(p, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
+    await response?.body?.cancel()
+    return response
+  }
+  // SSE: a POST to its message path without a sessionId (McpAgent: 400 "Missing sessionId", no session made).
+  const postSseMessage = async (p: string) => {
+    const response = await send(`${p.replace(/\/$/, '')}/message`, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
+    await response?.body?.cancel()
+    return response
+  }
+  // The default paths are probed while /health answers (none of these probes opens a session); the
+  // paths /health announces, when it names others, are probed after it.
+  const [health, mcpAtDefault, messageAtDefault] = await Promise.all([send('/health', { method: 'GET' }), pingMcp('/mcp'), postSseMessage('/sse')])
   const paths = { mcp: '/mcp', sse: '/sse' }
   const urls: ServeUrls = { url: base.href }
-  const health = await send('/health', { method: 'GET' })
   if (health && health.ok) {
     urls.health = at('/health')
     try {
@@ -66,17 +83,12 @@ export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
       // Not JSON: a health page of its own kind.
     }
   } else await health?.body?.cancel()
-  // Probes must not open sessions: a user's transcript, sessions() and evict() would see them.
-  // 1. /mcp: a `ping` without a session id. A stateful server refuses it (McpAgent: 400 "Mcp-Session-Id
-  //    header is required") without creating anything; a 2xx means no session is needed, and an
-  //    `initialize` then confirms it: answered without `mcp-session-id` = stateless.
-  const json = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
-  const mcp = await send(paths.mcp, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
-  await mcp?.body?.cancel()
+  const [mcp, message] = await Promise.all([paths.mcp === '/mcp' ? mcpAtDefault : pingMcp(paths.mcp), paths.sse === '/sse' ? messageAtDefault : postSseMessage(paths.sse)])
   // 401/403 still means "an MCP endpoint behind auth"; 404/405 means there is none.
   if (mcp && mcp.status !== 404 && mcp.status !== 405 && mcp.status < 500) {
     urls.mcp = at(paths.mcp)
     if (mcp.ok) {
+      // No session needed for a ping: an `initialize` answered without `mcp-session-id` confirms "stateless".
       const initialize = await send(paths.mcp, { method: 'POST', headers: json, body: JSON.stringify(INITIALIZE) })
       await initialize?.body?.cancel()
       const session = initialize?.headers.get('mcp-session-id')
@@ -84,11 +96,7 @@ export async function probeEndpoints(emulator: Emulator): Promise<ServeUrls> {
       if (session) await (await send(paths.mcp, { method: 'DELETE', headers: { 'mcp-session-id': session } }))?.body?.cancel()
     }
   }
-  // 2. SSE: a POST to its message path without a sessionId (McpAgent: 400 "Missing sessionId", no
-  //    session made); only when that path is unknown, a GET of the stream itself (which, on other
-  //    servers, may open a session).
-  const message = await send(`${paths.sse.replace(/\/$/, '')}/message`, { method: 'POST', headers: json, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }) })
-  await message?.body?.cancel()
+  // Only when the message path is unknown, a GET of the stream itself (which, on other servers, may open a session).
   if (message && (message.status === 400 || message.status === 401 || message.status === 403)) urls.sse = at(paths.sse)
   else {
     const sse = await send(paths.sse, { method: 'GET', headers: { accept: 'text/event-stream' } })

@@ -4,10 +4,13 @@
  * @module
  */
 import '../core/node-version.ts'
+import path from 'node:path'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { z } from 'zod'
-import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.ts'
+import type { Emulator, EmulatorOptions } from '../emulator/index.ts'
 import { HarnessError } from '../core/errors.ts'
+import { enableCompileCache, loadRuntime } from '../emulator/internal/runtime.ts'
+import { buildCacheRoot, resolveConfigPath } from '../emulator/internal/wrangler.ts'
 import { parseOptions } from '../core/zod-error.ts'
 import { reportMode, reportOnFailure } from '../report/on-failure.ts'
 
@@ -56,6 +59,25 @@ function sharedStore(): SharedStore {
   return store
 }
 
+/**
+ * Starts loading what a start needs, once per worker process: V8's compile cache goes on first (in
+ * the Worker project's cache folder) so that the emulator's modules and Miniflare load from it,
+ * then both load while vitest collects the file's tests.
+ */
+let emulatorModule: Promise<typeof import('../emulator/emulator.ts')> | undefined
+function loadEmulator(config: unknown): Promise<typeof import('../emulator/emulator.ts')> {
+  if (!emulatorModule) {
+    try {
+      enableCompileCache(path.join(buildCacheRoot(resolveConfigPath(typeof config === 'string' ? config : process.cwd())), 'node-compile-cache'))
+    } catch {
+      // No wrangler config here (the harness config names one elsewhere): createEmulator enables it.
+    }
+    emulatorModule = import('../emulator/emulator.ts')
+    loadRuntime().catch(() => {}) // a failure surfaces in createEmulator
+  }
+  return emulatorModule
+}
+
 function optionsKey(options: Partial<EmulatorOptions>): string {
   return JSON.stringify(options, (_key, value) => (typeof value === 'function' ? String(value) : value))
 }
@@ -74,8 +96,11 @@ export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
   const { scope: scopeInput, ...emulatorOptions } = options
   const scope = parseOptions(ScopeSchema, scopeInput ?? 'file', 'useEmulator option "scope"')
   let current: Emulator | undefined
+  const loading = loadEmulator(emulatorOptions.config)
+  loading.catch(() => {}) // awaited in beforeAll
 
   beforeAll(async () => {
+    const { createEmulator } = await loading
     if (scope === 'file') {
       current = await createEmulator(emulatorOptions as EmulatorOptions)
       return

@@ -3,9 +3,10 @@ import { useEmulator } from 'mcp-harness/vitest'
 import { afterAll, expect, test } from 'vitest'
 import { initializeAndAdd } from './mcp-flow'
 
-// Where the time goes: ms since this worker process started, at each step.
+// Where the time goes: ms since this worker process started, at each step (the harness's own
+// start-up phases are Node performance marks named "mcp-harness:<phase>").
 const marks: Record<string, number> = { imported: performance.now() }
-const emulator = useEmulator({ config: 'wrangler.jsonc', onProgress: (message) => (marks[message.split(' ')[0]!.toLowerCase()] = performance.now()) })
+const emulator = useEmulator({ config: 'wrangler.jsonc' })
 
 for (let i = 0; i < 20; i++) {
   test(`initializes and adds (${i})`, async () => {
@@ -16,5 +17,6 @@ for (let i = 0; i < 20; i++) {
 
 afterAll(() => {
   marks.testsDone = performance.now()
+  for (const entry of performance.getEntriesByType('mark')) if (entry.name.startsWith('mcp-harness:')) marks[entry.name.slice('mcp-harness:'.length)] ??= entry.startTime
   if (process.env.BENCH_MARKS) writeFileSync(process.env.BENCH_MARKS, JSON.stringify(marks))
 })

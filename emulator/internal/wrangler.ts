@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isDeepStrictEqual, parseEnv } from 'node:util'
 import { HarnessError } from '../../core/errors.ts'
 import { describeWranglerError } from './wrangler-errors.ts'
 
 const require = createRequire(import.meta.url)
+const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
 
 /** Environment for every wrangler call: no telemetry, no update check, nothing leaves the machine. */
 export const WRANGLER_ENV = {
@@ -79,10 +82,26 @@ const DROPPED_WORKER_OPTION_KEYS = new Set(['connectHandlers', 'rootPath', 'modu
  * @note `.dev.vars` (or `.env`) beside the config are merged into the bindings, like `wrangler dev`.
  */
 export async function readWorkerConfig(configPath: string, environment?: string): Promise<WorkerConfig> {
-  const file = resolveConfigPath(configPath)
+  return (await readWithWrangler(resolveConfigPath(configPath), environment)).worker
+}
+
+/** What wrangler printed while reading (e.g. "Using secrets defined in .dev.vars"), replayed on a cache hit. */
+type ConsoleLine = ['log' | 'info' | 'warn' | 'error' | 'debug', string]
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const
+
+async function readWithWrangler(file: string, environment: string | undefined): Promise<{ worker: WorkerConfig; printed: ConsoleLine[] }> {
   const wrangler = await loadWrangler()
   let config: ReturnType<WranglerModule['unstable_readConfig']>
   let miniflare: ReturnType<WranglerModule['unstable_getMiniflareWorkerOptions']>
+  // Both calls are synchronous: nothing else writes to the console while they run.
+  const printed: ConsoleLine[] = []
+  const originals = CONSOLE_METHODS.map((method) => [method, console[method]] as const)
+  for (const [method, original] of originals) {
+    console[method] = (...args: unknown[]) => {
+      printed.push([method, args.map(String).join(' ')])
+      original.apply(console, args)
+    }
+  }
   try {
     config = wrangler.unstable_readConfig({ config: file, env: environment })
     miniflare = wrangler.unstable_getMiniflareWorkerOptions(config, environment)
@@ -92,6 +111,8 @@ export async function readWorkerConfig(configPath: string, environment?: string)
       `Failed to read wrangler config "${file}": ${describeWranglerError(error)}. Fix the file; \`npx wrangler deploy --dry-run --config ${path.relative(process.cwd(), file)}\` shows the same check.`,
       { cause: error },
     )
+  } finally {
+    for (const [method, original] of originals) console[method] = original
   }
   if (!config.main) {
     throw new HarnessError('ERR_CONFIG', `Failed to read wrangler config "${file}": it has no "main" entry. Add "main": "src/index.ts" (the Worker's entry module).`)
@@ -131,13 +152,13 @@ export async function readWorkerConfig(configPath: string, environment?: string)
   }
   const workerOptions: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(miniflare.workerOptions as Record<string, unknown>)) {
-    if (DROPPED_WORKER_OPTION_KEYS.has(key)) continue
+    if (DROPPED_WORKER_OPTION_KEYS.has(key) || value === undefined) continue
     // Empty binding maps are noise, and some are unknown to Miniflare 4.
     if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue
     if (Array.isArray(value) && value.length === 0) continue
     workerOptions[key] = value
   }
-  return {
+  const worker: WorkerConfig = {
     configPath: file,
     name: config.name ?? path.basename(path.dirname(file)),
     main: config.main,
@@ -146,6 +167,148 @@ export async function readWorkerConfig(configPath: string, environment?: string)
     durableObjects,
     workerOptions,
   }
+  return { worker, printed }
+}
+
+/** Bumped when what is cached changes shape; the source of this module is part of the key as well. */
+const CONFIG_CACHE_VERSION = 1
+const OWN_SOURCE = (() => {
+  try {
+    return sha1(readFileSync(fileURLToPath(import.meta.url)))
+  } catch {
+    return String(Date.now()) // Unreadable source: no reuse across processes, never a stale one.
+  }
+})()
+
+/** Dotenv files wrangler may read beside the config (`.dev.vars`, `.dev.vars.<env>`, `.env`, `.env.<env>`, ...). */
+const ENV_FILE = /^\.(dev\.vars|env)(\..+)?$/
+const HARNESS_CONFIG = /^mcp-harness\.config\.(ts|mts|js|mjs|json)$/
+
+interface ConfigCacheEntry {
+  version: number
+  key: string
+  /** The Worker as wrangler read it, with every binding whose value came from a dotenv file left out. */
+  worker: WorkerConfig
+  /** Binding name -> the dotenv file (beside the config) whose entry of that name is its value. */
+  fromEnvFiles: Record<string, string>
+  printed: ConsoleLine[]
+}
+
+export interface LoadWorkerConfigOptions {
+  /** The harness config file in use (its contents are part of the cache key). */
+  harnessConfigFile?: string
+  /** The wrangler version the key names (default: the installed one; tests pass another). */
+  wranglerVersion?: string
+}
+
+/** The installed wrangler that `import('wrangler')` loads: its version and where it is. */
+export function installedWrangler(): { version: string; dir: string } {
+  const file = require.resolve('wrangler/package.json')
+  return { version: (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version, dir: path.dirname(file) }
+}
+
+/**
+ * Reads a Worker's config like `readWorkerConfig`, from a cache when nothing wrangler reads has
+ * changed, so that a warm start does not load wrangler at all (loading it is most of the read).
+ * The cache lives in the Worker's project (`buildCacheRoot`), keyed by the wrangler config, the
+ * environment, every `.dev.vars*`/`.env*` file beside it, the harness config, wrangler's version,
+ * the `CLOUDFLARE_*`/`WRANGLER_*` environment variables and this module's own source. Values that
+ * come from dotenv files (secrets) are never written to it: they are read from those files again.
+ */
+export async function loadWorkerConfig(configPath: string, environment?: string, options: LoadWorkerConfigOptions = {}): Promise<{ worker: WorkerConfig; cached: boolean }> {
+  const file = resolveConfigPath(configPath)
+  // With this, wrangler adds the whole process environment to the bindings: nothing can be keyed on it.
+  if (/^(true|1)$/i.test(process.env.CLOUDFLARE_INCLUDE_PROCESS_ENV ?? '')) return { worker: (await readWithWrangler(file, environment)).worker, cached: false }
+  const dir = path.dirname(file)
+  const names = (await readdir(dir)).sort()
+  const envFiles: Record<string, string> = {}
+  const keyParts: unknown[] = [CONFIG_CACHE_VERSION, OWN_SOURCE, options.wranglerVersion ?? installedWrangler().version, file, environment ?? '', sha1(await readFile(file))]
+  for (const name of names) {
+    if (!ENV_FILE.test(name) && !HARNESS_CONFIG.test(name)) continue
+    const contents = await readFile(path.join(dir, name), 'utf8').catch(() => undefined)
+    if (contents === undefined) continue // a folder, or gone
+    if (ENV_FILE.test(name)) envFiles[name] = contents
+    keyParts.push(name, sha1(contents))
+  }
+  if (options.harnessConfigFile && path.dirname(path.resolve(options.harnessConfigFile)) !== dir) {
+    keyParts.push(path.resolve(options.harnessConfigFile), sha1(await readFile(options.harnessConfigFile).catch(() => '')))
+  }
+  const wranglerEnv = Object.entries(process.env).filter(([name]) => /^(CLOUDFLARE|WRANGLER)_/.test(name)).sort(([a], [b]) => a.localeCompare(b))
+  keyParts.push(sha1(JSON.stringify(wranglerEnv)))
+  const key = sha1(JSON.stringify(keyParts))
+  const cacheFile = path.join(buildCacheRoot(file), 'config', `${key.slice(0, 16)}.json`)
+
+  try {
+    const entry = JSON.parse(await readFile(cacheFile, 'utf8')) as ConfigCacheEntry
+    if (entry.version === CONFIG_CACHE_VERSION && entry.key === key) {
+      const worker = restoreEnvFileValues(entry, envFiles)
+      if (worker) {
+        for (const [method, line] of entry.printed) console[method](line)
+        return { worker, cached: true }
+      }
+    }
+  } catch {
+    // No usable cache entry: read with wrangler.
+  }
+
+  const { worker, printed } = await readWithWrangler(file, environment)
+  const entry = cacheEntry(key, worker, printed, envFiles, wranglerEnv.map(([, value]) => value ?? ''))
+  if (entry) {
+    await mkdir(path.dirname(cacheFile), { recursive: true })
+    const tmp = `${cacheFile}.${process.pid}.tmp`
+    await writeFile(tmp, JSON.stringify(entry))
+    await rename(tmp, cacheFile)
+  }
+  return { worker, cached: false }
+}
+
+/**
+ * The cache entry for a read, or undefined when it cannot be cached safely: a binding value that a
+ * dotenv file names but that is not that file's value as Node parses it (expansion, another dotenv
+ * dialect), a value of a `CLOUDFLARE_*` variable found in the options, or options that do not
+ * survive JSON.
+ */
+function cacheEntry(key: string, worker: WorkerConfig, printed: ConsoleLine[], envFiles: Record<string, string>, envValues: string[]): ConfigCacheEntry | undefined {
+  const parsed = Object.entries(envFiles).map(([name, contents]) => [name, parseEnv(contents)] as const)
+  const bindings = { ...(worker.workerOptions.bindings as Record<string, unknown> | undefined) }
+  const fromEnvFiles: Record<string, string> = {}
+  for (const [binding, value] of Object.entries(bindings)) {
+    const named = parsed.filter(([, entries]) => binding in entries)
+    if (named.length === 0) continue
+    const source = named.find(([, entries]) => entries[binding] === value)
+    if (!source) return undefined
+    fromEnvFiles[binding] = source[0]
+    delete bindings[binding]
+  }
+  const stored: WorkerConfig = { ...worker, workerOptions: { ...worker.workerOptions, ...(worker.workerOptions.bindings ? { bindings } : {}) } }
+  const json = JSON.stringify(stored)
+  if (!isDeepStrictEqual(JSON.parse(json), withoutUndefined(stored))) return undefined
+  if (envValues.some((value) => value.length >= 8 && json.includes(value))) return undefined
+  return { version: CONFIG_CACHE_VERSION, key, worker: stored, fromEnvFiles, printed }
+}
+
+/** Plain data with `undefined` properties left out (what JSON keeps); anything else is returned as is. */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefined)
+  if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined).map(([key, item]) => [key, withoutUndefined(item)]))
+  }
+  return value
+}
+
+/** The cached Worker with its dotenv-file bindings read again, in wrangler's binding order; undefined if one is missing. */
+function restoreEnvFileValues(entry: ConfigCacheEntry, envFiles: Record<string, string>): WorkerConfig | undefined {
+  if (Object.keys(entry.fromEnvFiles).length === 0) return entry.worker
+  const parsed = new Map<string, Record<string, string | undefined>>()
+  const bindings = { ...(entry.worker.workerOptions.bindings as Record<string, unknown> | undefined) }
+  for (const [binding, name] of Object.entries(entry.fromEnvFiles)) {
+    if (envFiles[name] === undefined) return undefined
+    if (!parsed.has(name)) parsed.set(name, parseEnv(envFiles[name]))
+    const value = parsed.get(name)![binding]
+    if (value === undefined) return undefined
+    bindings[binding] = value
+  }
+  return { ...entry.worker, workerOptions: { ...entry.worker.workerOptions, bindings } }
 }
 
 export interface BuildResult {
@@ -161,8 +324,6 @@ interface BuildManifest {
   inputs: Record<string, string>
   entry: string
 }
-
-const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
 
 async function hashInputs(root: string, inputs: string[]): Promise<Record<string, string> | undefined> {
   const out: Record<string, string> = {}
