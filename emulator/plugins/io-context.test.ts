@@ -42,9 +42,9 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('limits', () => {
   test('uses production limits by default and scales them', () => {
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({}))).toEqual({ waitUntilMs: PRODUCTION_LIMITS.waitUntilAfterResponseMs, inactivityMs: PRODUCTION_LIMITS.inactivityMs })
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01 }))).toEqual({ waitUntilMs: 300, inactivityMs: 700 })
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01, inactivityMs: 50 }))).toEqual({ waitUntilMs: 300, inactivityMs: 50 })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({}))).toEqual({ waitUntilMs: PRODUCTION_LIMITS.waitUntilAfterResponseMs, inactivityMs: PRODUCTION_LIMITS.inactivityMs, wallMs: PRODUCTION_LIMITS.eventWallMs })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01 }))).toEqual({ waitUntilMs: 300, inactivityMs: 700, wallMs: 9_000 })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01, inactivityMs: 50, eventWallMs: 20 }))).toEqual({ waitUntilMs: 300, inactivityMs: 50, wallMs: 20 })
   })
 })
 
