@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createEmulator, type Emulator, type TranscriptEvent } from '../../emulator/index.ts'
 import { INACTIVITY_MESSAGE, PRODUCTION_LIMITS, WAIT_UNTIL_MESSAGE } from '../../emulator/plugins/io-context.ts'
+import { connectClient } from '../helpers/clients.ts'
 
 const CONFIG = 'scenarios/fixtures/io-entry-points/wrangler.jsonc'
 const timeout = (type: string, entry: string) => (event: TranscriptEvent) => event.layer === 'harness' && event.type === type && event.entry === entry
@@ -81,7 +82,7 @@ describe('Durable Object events (scale 0.01: 70 s of inactivity become 700 ms)',
   })
 })
 
-describe('scheduled and queue handlers (scale 0.001: the 15 min wall limit becomes 900 ms, waitUntil\'s 30 s 30 ms)', () => {
+describe('scheduled, queue and alarm handlers (scale 0.001: the 15 min wall limit becomes 900 ms, waitUntil\'s 30 s 30 ms)', () => {
   const SCALE = 0.001
   const WALL = PRODUCTION_LIMITS.eventWallMs * SCALE
   const WAIT_UNTIL = PRODUCTION_LIMITS.waitUntilAfterResponseMs * SCALE
@@ -126,11 +127,52 @@ describe('scheduled and queue handlers (scale 0.001: the 15 min wall limit becom
     expect(event).toMatchObject({ request: 'queue jobs (1 messages)', limitMs: WALL })
   })
 
+  test('a Durable Object alarm still running at its 15 min (scaled) wall-clock limit is cancelled, and the alarm is retried as production retries a failed one', async () => {
+    const sent = performance.now()
+    expect((await emulator.fetch('/do/stuck-alarm?object=alarm-1')).status).toBe(202)
+    const event = await emulator.transcript.waitFor(timeout('timeout:wall', 'durable-object'), 10_000)
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(atLeast(WALL))
+    expect(event).toMatchObject({ request: 'alarm of Tools alarm-1', limitMs: WALL })
+    // What the caller (the alarm scheduler) saw: a failed run, retried with retryCount 1.
+    let runs: number[] = []
+    for (let waited = 0; waited < 20_000 && runs.length < 2; waited += 250) {
+      runs = (await (await emulator.fetch('/do/alarm-runs?object=alarm-1')).json()) as number[]
+      if (runs.length < 2) await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    expect(runs).toEqual([0, 1])
+  }, 30_000)
+
   test('a queue consumer that acknowledges in time succeeds, and its forgotten waitUntil task is cancelled after 30 s (scaled)', async () => {
     const worker = await emulator.miniflare.getWorker()
     const result = await worker.queue('jobs', [{ id: 'm-2', timestamp: new Date(), body: { kind: 'forgotten-task' }, attempts: 1 }])
     expect(result.outcome).toBe('ok')
     expect(result.explicitAcks).toEqual(['m-2'])
     expect(await emulator.transcript.waitFor(timeout('timeout:waitUntil', 'queue'), 5_000)).toMatchObject({ message: WAIT_UNTIL_MESSAGE })
+  })
+})
+
+describe('an McpAgent session object (KI-32 variant: a waitUntil batch flush that never settles)', () => {
+  const SCALE = 0.01
+  const INACTIVITY = PRODUCTION_LIMITS.inactivityMs * SCALE
+  let emulator: Emulator
+  beforeAll(async () => {
+    emulator = await createEmulator({ config: 'server/variants/waits-until/wrangler.jsonc', timeouts: { scale: SCALE } })
+  })
+  afterAll(() => emulator?.dispose())
+
+  test("the session's leftover waitUntil is cut 70 s (scaled) after the object's last event, naming its caller, and the session keeps working", async () => {
+    const client = await connectClient(emulator.url, { transport: 'streamable-http' })
+    try {
+      // The call's event at the object (its upgrade fetch) starts after this moment: the cut comes at least the limit later.
+      const lastCall = performance.now()
+      expect(await client.text('add', { a: 2, b: 3 })).toBe('5')
+      const event = await emulator.transcript.waitFor((e) => timeout('timeout:inactivity', 'durable-object')(e) && JSON.stringify(e.pending).includes('startBatch'), 10_000)
+      expect(performance.now() - lastCall).toBeGreaterThanOrEqual(atLeast(INACTIVITY))
+      expect(event).toMatchObject({ message: INACTIVITY_MESSAGE, phase: 'after-response', request: expect.stringMatching(/^WaitsUntilMcp /) })
+      // What the client sees: nothing broke; its next call is answered (production drops only the flush).
+      expect(await client.text('add', { a: 1, b: 1 })).toBe('2')
+    } finally {
+      await client.close()
+    }
   })
 })
