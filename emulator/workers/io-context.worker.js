@@ -366,7 +366,7 @@ class ObjectTracker {
   async event(name, run, options = {}) {
     const id = this.next++
     const cancel = deferred()
-    const entry = { name, started: Date.now(), cancel, wall: undefined }
+    const entry = { name, started: Date.now(), cancel, wall: undefined, streaming: false }
     this.events.set(id, entry)
     objectEventsInFlight++
     live.add(this)
@@ -384,7 +384,10 @@ class ObjectTracker {
     try {
       const result = await Promise.race([run(), cancel.promise])
       if (result instanceof CancelledBy) throw result.error
-      if (options.body && result instanceof Response && result.body && !result.webSocket && result.status !== 101) return this.followBody(result, end, cancel)
+      if (options.body && result instanceof Response && result.body && !result.webSocket && result.status !== 101) {
+        entry.streaming = true
+        return this.followBody(result, end, cancel)
+      }
       end()
       return result
     } catch (error) {
@@ -393,7 +396,11 @@ class ObjectTracker {
     }
   }
 
-  /** A streamed response keeps its event in flight until the body ends; each chunk is activity. */
+  /**
+   * A streamed response keeps its event in flight until the body ends (its reader is a connected
+   * client, so the object's leftovers are not cut meanwhile); each chunk is activity. A quiet stream
+   * is not idle work: as for a Worker's response body, only its end or its reader's going ends it.
+   */
   followBody(response, end, cancel) {
     const reader = response.body.getReader()
     const body = new ReadableStream({
@@ -461,9 +468,10 @@ class ObjectTracker {
 
   onInactive() {
     this.timer = undefined
-    if (this.events.size === 0 && this.tasks.size === 0) return
+    const events = [...this.events.values()].filter((event) => !event.streaming)
+    // Nothing stuck, and either nothing left behind or a client still reading a stream: no cut.
+    if (events.length === 0 && (this.events.size > 0 || this.tasks.size === 0)) return
     console.error(INACTIVITY_MESSAGE)
-    const events = [...this.events.values()]
     const reported = this.report('inactivity', INACTIVITY_MESSAGE, events[0]?.name ? `${events[0].name} of ${this.label}` : this.label, this.pendingWork())
     for (const task of this.tasks.values()) task.cancel.resolve('cancelled')
     this.tasks.clear()
