@@ -195,9 +195,10 @@ const ENTRIES = [
     cause: 'The standalone MCP SDK pattern (an McpServer from the v2 package `@modelcontextprotocol/server`) is used inside McpAgent, which serves an McpServer from `@modelcontextprotocol/sdk`.',
     fix: 'Inside McpAgent, create `server = new McpServer(...)` from `@modelcontextprotocol/sdk/server/mcp.js` and register tools in `init()`; use createMcpHandler for the v2 SDK.',
     reproducible: YES,
-    scenarios: ['scenarios/known-issues/ki-10-mcpagent-vs-mcpserver.test.ts'],
+    scenarios: ['scenarios/known-issues/ki-10-mcpagent-vs-mcpserver.test.ts', 'scenarios/doctor/ki-10.test.ts'],
     broken: 'server/variants/sdk-v2-server/wrangler.jsonc',
     fixed: REFERENCE,
+    doctor: { check: 'McpAgent serves an McpServer it supports' },
   },
   {
     id: 'KI-11',

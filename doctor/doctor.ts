@@ -51,7 +51,14 @@ export async function runDoctor(input: DoctorOptions, use: DoctorUse = {}): Prom
       const running = emulator
       const unhandledUpstream = running ? () => running.errors.filter((error) => error.code === 'ERR_UNHANDLED_UPSTREAM').map((error) => error.message) : undefined
       const signIn = options.signIn ? use.signIn : undefined
-      const server = await checkServer({ base, origin: options.origin, timeoutMs: options.timeoutMs, headers, signIn, unhandledUpstream })
+      // What the Worker threw and logged: names a crash behind the endpoints (KI-10) that the answers hide (1101).
+      const workerErrors = running
+        ? () =>
+            running.transcript.events.flatMap((event) =>
+              event.layer === 'harness' && event.type === 'uncaught-exception' ? [`${String(event.name)}: ${String(event.message)}`] : event.layer === 'harness' && event.type === 'worker-log' && event.level === 'error' ? [String(event.line)] : [],
+            )
+        : undefined
+      const server = await checkServer({ base, origin: options.origin, timeoutMs: options.timeoutMs, headers, signIn, unhandledUpstream, workerErrors })
       findings.push(...server.findings)
       endpoints = server.endpoints
       findings.push(await evictCheck(options, emulator, endpoints.streamable, server.protectedByAuth, server.authHeaders))

@@ -15,6 +15,8 @@ export interface ProbeContext {
   signIn?: (url: string) => Promise<string>
   /** The upstream calls no mock answered so far (the emulator's ERR_UNHANDLED_UPSTREAM), when the doctor runs the emulator. */
   unhandledUpstream?: () => string[]
+  /** What the Worker threw and logged so far (uncaught exceptions, error lines), when the doctor runs the emulator. */
+  workerErrors?: () => string[]
 }
 
 /** What the server checks found, besides the findings: where each transport answers. */
@@ -52,6 +54,36 @@ async function send(ctx: ProbeContext, path: string, init: Parameters<typeof pro
   const upstream = ctx.unhandledUpstream?.().slice(before).map((message) => /fetched (\S+ \S+?),? which/.exec(message)?.[1] ?? message) ?? []
   if (!upstream.length && reply.headers.get(HARNESS_ERROR_HEADER) === 'ERR_UNHANDLED_UPSTREAM') upstream.push(/fetched (\S+ \S+?),? which/.exec(reply.text)?.[1] ?? 'an upstream URL')
   return { ...reply, upstream }
+}
+
+/** What McpAgent throws when it is given an McpServer it cannot serve (KI-10), as logged or passed through. */
+const KI10_PATTERN = /McpAgent uses MCP SDK v1|cannot serve McpServer from/
+/** Production's answer to a Worker that throws (and the emulator's, which models it). */
+const THROWN = /^(POST|GET) \S+ → 5\d\d .*(error code: 1101|Error:)/
+
+/**
+ * When every MCP path answers with a crash (500 "error code: 1101", or a thrown error passed through),
+ * names it: KI-10 when McpAgent's own error says so (in the answer or the Worker's log), otherwise
+ * the crash itself with the Worker's error. Undefined when the paths do not crash (a 404 is KI-02's).
+ */
+function crashBehindEndpoints(ctx: ProbeContext, evidence: string[]): Finding | undefined {
+  const crashed = evidence.filter((line) => THROWN.test(line))
+  if (!crashed.length) return undefined
+  const thrown = ctx.workerErrors?.() ?? []
+  const named = [...crashed, ...thrown].find((line) => KI10_PATTERN.test(line))
+  const logged = thrown.filter((line) => line.trim()).slice(-3)
+  if (named) {
+    return finding('KI-10', 'fail', {
+      cause: `Every MCP request fails with 500 (error code: 1101): the Worker throws while McpAgent starts, because the McpServer it was given comes from the v2 package @modelcontextprotocol/server, which McpAgent (MCP SDK v1) cannot serve. The paths are not the problem.`,
+      fix: 'Inside McpAgent, create `server = new McpServer(...)` from `@modelcontextprotocol/sdk/server/mcp.js` and register tools in `init()`; for the v2 SDK use createMcpHandler instead of McpAgent.',
+      evidence: [...crashed, ...(thrown.length ? [`Worker log: ${named.trim().slice(0, 300)}`] : [])],
+    })
+  }
+  return finding('worker', 'fail', {
+    cause: `Every MCP request fails with 500 (error code: 1101): the Worker throws before MCP can answer${logged.length ? `: ${logged.at(-1)!.trim().slice(0, 200)}` : ''}.`,
+    fix: logged.length ? 'Fix the exception named above (the Worker log has its stack), then run the doctor again.' : 'Look at the Worker log (wrangler tail, or the terminal of wrangler dev) for the exception and its stack, fix it, then run the doctor again.',
+    evidence: [...crashed, ...logged.map((line) => `Worker log: ${line.trim().slice(0, 300)}`)],
+  })
 }
 
 /** Why a probe's answer says nothing about the server itself, when an unmocked upstream explains it. */
@@ -209,8 +241,14 @@ export async function checkServer(ctx: ProbeContext): Promise<ServerCheck> {
   }
   if (sse) sseLocked = undefined
 
-  // KI-02: does any transport answer, and where.
+  // KI-02: does any transport answer, and where. A Worker that throws at every MCP path is not a
+  // path problem: the paths may be right and the Worker crashes behind them (KI-10 is one such crash).
   if (!streamable && !sse && !sseLocked) {
+    const crash = crashBehindEndpoints(ctx, [...streamEvidence, ...sseEvidence])
+    if (crash) {
+      findings.push(crash, finding('KI-02', 'skipped', { cause: `The Worker throws at ${crash.evidence.filter((line) => line.startsWith('POST') || line.startsWith('GET')).length ? 'the MCP paths' : 'every MCP request'} (500 error code: 1101) before MCP can answer, so whether the client URLs use the right paths cannot be seen. Fix the crash first (see ${crash.id}).`, evidence: [...streamEvidence, ...sseEvidence] }))
+      return { findings, endpoints: { url: base }, protectedByAuth: false, authHeaders: {} }
+    }
     findings.push(
       finding('KI-02', 'fail', {
         cause: `Neither a Streamable HTTP initialize (${candidates.join(', ')}) nor a legacy SSE GET (${unique([announced.sse, '/sse']).join(', ')}) got an MCP answer: clients configured with these URLs fail with 404 / "Connection failed".`,

@@ -14,9 +14,10 @@ export const FindingSchema = z.object({
   /**
    * The known-issue id (`KI-07`, see docs/known-issues.md); `start` for a build/start failure with no known id; `auth` when
    * the credentials given (or obtained by sign-in) do not open the endpoint; `upstream` when the
-   * doctor's probes made the Worker call an upstream no mock answers.
+   * doctor's probes made the Worker call an upstream no mock answers; `worker` when the Worker
+   * throws at every MCP path for a reason no known issue names.
    */
-  id: z.string().regex(/^(KI-\d{2}|start|auth|upstream)$/),
+  id: z.string().regex(/^(KI-\d{2}|start|auth|upstream|worker)$/),
   status: FindingStatusSchema,
   title: z.string(),
   /** What a user of the server sees when this goes wrong. */
@@ -83,6 +84,7 @@ export type CatalogueId = keyof typeof CATALOGUE
 const RUN_CHECKS = {
   auth: { title: 'Credentials accepted', symptom: 'the checks behind the server\'s auth cannot run' },
   upstream: { title: 'Upstream calls without a mock', symptom: 'the Worker fails with 502 where it calls an upstream the emulator does not mock' },
+  worker: { title: 'Worker answers MCP without throwing', symptom: 'every MCP request gets 500 "error code: 1101" (the Worker throws)' },
 } as const
 
 /** Builds a finding with the catalogue's title and symptom (title may be specialised). */

@@ -78,3 +78,65 @@ export function refuseTarget(method: string, target: string | undefined): string
   }
   return undefined
 }
+
+/**
+ * Methods the Workers runtime cannot carry: the Fetch standard forbids them in a Request
+ * (https://fetch.spec.whatwg.org/#forbidden-method: CONNECT, TRACE, TRACK), so no Worker ever
+ * receives one: Cloudflare's edge refuses them before any Worker runs (TRACE with 405 Method Not
+ * Allowed; its docs name no answer). The front door answers 405 for all three.
+ */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+/** The methods a Worker can receive, for the Allow header of a 405 (RFC 9110 §15.5.6 requires one). */
+export const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
+
+/** A refusal the front door writes itself: status, headers and a message that says why. */
+export interface Refusal {
+  status: number
+  headers: Record<string, string>
+  message: string
+}
+
+/** Refuses a method no Worker can receive (405 with Allow), or undefined when the Worker gets it. */
+export function refuseMethod(method: string, target: string | undefined): Refusal | undefined {
+  const name = method.toUpperCase()
+  if (!FORBIDDEN_METHODS.has(name)) return undefined
+  return {
+    status: 405,
+    headers: { allow: ALLOWED_METHODS },
+    message: `[mcp-harness] Failed to accept ${JSON.stringify(`${method} ${target ?? ''}`)}: ${name} cannot reach a Worker (a forbidden method in the Workers runtime, as in every fetch implementation); Cloudflare answers it with 405 Method Not Allowed, and so does the front door. Use one of ${ALLOWED_METHODS}.`,
+  }
+}
+
+/**
+ * How to answer a request Node's HTTP parser could not read (its `clientError`), or undefined when
+ * the client is gone and nothing can be answered. Node's codes: `HPE_*` from llhttp, plus its own
+ * timeouts. The client gets a status and a sentence, never the bytes it sent (they may hold secrets).
+ */
+export function answerMalformed(error: { code?: string; reason?: string; message?: string }): Refusal | undefined {
+  const code = error.code ?? 'UNKNOWN'
+  if (code === 'ECONNRESET' || code === 'EPIPE') return undefined
+  const detail = (error.reason ?? error.message ?? '').replace(/[\r\n]+/g, ' ').slice(0, 200)
+  const say = (status: number, why: string): Refusal => ({
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+    message: `[mcp-harness] Failed to read the request: ${why} (${code}${detail ? `: ${detail}` : ''}). The front door closes this connection; send a well-formed HTTP/1.1 request.`,
+  })
+  if (code === 'HPE_HEADER_OVERFLOW') return say(431, 'its header section is larger than the front door accepts')
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') return say(408, 'it did not arrive completely in time')
+  if (code === 'HPE_INVALID_METHOD') return say(400, 'the request line does not start with an HTTP method')
+  if (code === 'HPE_UNEXPECTED_CONTENT_LENGTH' || code === 'HPE_INVALID_TRANSFER_ENCODING') return say(400, 'its body framing is ambiguous (Content-Length together with Transfer-Encoding, or an invalid Transfer-Encoding), which could smuggle a second request')
+  if (code === 'HPE_INVALID_CHUNK_SIZE') return say(400, 'its chunked body is malformed')
+  if (code.startsWith('HPE_INVALID_HEADER') || code === 'HPE_INVALID_CONSTANT' || code === 'HPE_LF_EXPECTED' || code === 'HPE_CR_EXPECTED') return say(400, 'its header section is malformed')
+  return say(400, 'it is not well-formed HTTP/1.1')
+}
+
+/**
+ * Whether a client that half-closes (shuts down its write side) gives up its request. A request
+ * already complete whose answer has not started is still awaited: HTTP/1.1 lets a client send its
+ * request and then half-close (RFC 9112 §9.6), and it must get its response. Once a response streams,
+ * the end of the client's side is how a closed reader shows (an SSE client going away), so it
+ * cancels the request, as it does when the connection drops.
+ */
+export function halfCloseCancels(state: { requestComplete: boolean; headersSent: boolean }): boolean {
+  return !state.requestComplete || state.headersSent
+}

@@ -6,7 +6,7 @@ import { Agent } from 'undici'
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws'
 import { HarnessError } from '../../core/errors.ts'
 import { headersToRecord, type Transcript } from '../../core/transcript.ts'
-import { forwardedHeaders, refuseTarget } from './front-policy.ts'
+import { answerMalformed, forwardedHeaders, halfCloseCancels, refuseMethod, refuseTarget, type Refusal } from './front-policy.ts'
 
 /** What a front middleware sees of one client request. */
 export interface FrontContext {
@@ -99,6 +99,8 @@ export class FrontServer {
   readonly #options: FrontOptions
   readonly #server: http.Server
   readonly #sockets = new Set<import('node:net').Socket>()
+  /** The request each connection is answering now (HTTP/1.1 answers one at a time per connection). */
+  readonly #answering = new WeakMap<import('node:net').Socket, { req: http.IncomingMessage; res: http.ServerResponse }>()
   /** The Worker's subprotocol choice for each upgrade, so the client is answered with the same one. */
   readonly #protocols = new WeakMap<http.IncomingMessage, string>()
   readonly #webSockets = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => this.#protocols.get(req) ?? false })
@@ -113,6 +115,10 @@ export class FrontServer {
   constructor(options: FrontOptions) {
     this.#options = options
     this.#server = http.createServer((req, res) => {
+      this.#answering.set(req.socket, { req, res })
+      res.on('close', () => {
+        if (this.#answering.get(req.socket)?.res === res) this.#answering.delete(req.socket)
+      })
       this.#handle(req, res).catch((error) => {
         if (!res.headersSent) {
           res.writeHead(502, { 'content-type': 'text/plain' })
@@ -129,6 +135,26 @@ export class FrontServer {
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket)
       socket.on('close', () => this.#sockets.delete(socket))
+      // A client that half-closes keeps a complete request it still awaits (see halfCloseCancels).
+      socket.on('end', () => {
+        const current = this.#answering.get(socket)
+        if (current && !current.res.writableFinished && halfCloseCancels({ requestComplete: current.req.complete, headersSent: current.res.headersSent })) current.res.destroy()
+      })
+    })
+    // Node aborts every request of a half-closed connection unless this is set (no public option
+    // exists; http.Server reads it when a client ends its side). The decision is halfCloseCancels'.
+    ;(this.#server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
+    // Requests Node cannot parse: a status and a sentence instead of Node's bare 400, and a record.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException & { reason?: string }, socket: import('node:net').Socket) => {
+      const refusal = answerMalformed(error)
+      if (!refusal || !socket.writable || this.#answering.get(socket)?.res.headersSent) return void socket.destroy()
+      this.#options.transcript.record({ layer: 'client', type: 'refused', exchange: this.#options.transcript.nextExchange(), status: refusal.status, code: error.code, reason: refusal.message })
+      this.#refuseRaw(socket, refusal)
+    })
+    // CONNECT (a proxy tunnel request) reaches no Worker: 405, as for TRACE.
+    this.#server.on('connect', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
+      if (this.#refused(req, (status, message, headers) => this.#refuseRaw(socket, { status, message, headers: headers ?? {} }))) return
+      socket.destroy()
     })
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer) => {
       this.#upgrade(req, socket, head).catch((error) => {
@@ -174,13 +200,21 @@ export class FrontServer {
   }
 
   /** Refuses a request target the front door does not serve (400, said plainly); true when refused. */
-  #refused(req: http.IncomingMessage, answer: (status: number, text: string) => void): boolean {
-    const refusal = refuseTarget(req.method ?? 'GET', req.url)
+  #refused(req: http.IncomingMessage, answer: (status: number, text: string, headers?: Record<string, string>) => void): boolean {
+    const method = refuseMethod(req.method ?? 'GET', req.url)
+    const refusal = method?.message ?? refuseTarget(req.method ?? 'GET', req.url)
     if (!refusal) return false
     const exchange = this.#options.transcript.nextExchange()
     this.#options.transcript.record({ layer: 'client', type: 'refused', exchange, method: req.method, target: req.url, reason: refusal })
-    answer(refusal.includes('Miniflare-internal') ? 404 : 400, refusal)
+    answer(method?.status ?? (refusal.includes('Miniflare-internal') ? 404 : 400), refusal, method?.headers)
     return true
+  }
+
+  /** Writes a refusal on a raw socket (no ServerResponse exists for it) and closes the connection. */
+  #refuseRaw(socket: import('node:net').Socket, refusal: Refusal): void {
+    const headers = { 'content-type': 'text/plain; charset=utf-8', ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.message)), connection: 'close' }
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\n${head}\r\n${refusal.message}`)
   }
 
   /** The URL the Worker sees: the front door's own origin and the client's path (never a client-chosen host). */
@@ -398,7 +432,7 @@ export class FrontServer {
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (this.#refused(req, (status, text) => res.writeHead(status, { 'content-type': 'text/plain' }).end(text))) return
+    if (this.#refused(req, (status, text, headers) => res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(text))) return
     const { transcript } = this.#options
     const exchange = transcript.nextExchange()
     const url = this.#workerUrl(req)

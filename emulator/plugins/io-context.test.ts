@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { INACTIVITY_MESSAGE, PRODUCTION_LIMITS, resolveLimits, TimeoutsOptionsSchema, WAIT_UNTIL_MESSAGE } from './io-context.ts'
 
 type Handler = { fetch(request: Request, env: unknown, ctx: FakeContext): Promise<Response> | Response }
-type WrapDefault = (handler: Handler) => Handler
+type WrapDefault = (handler: Handler, limits?: Limits) => Handler
+interface Limits {
+  waitUntilMs: number
+  inactivityMs: number
+  wallMs: number
+}
+type WrapDurableObject = <T extends new (ctx: FakeContext, env: unknown) => object>(cls: T, limits?: Limits) => T
 interface Report {
   kind: string
   message: string
@@ -21,6 +27,7 @@ class FakeContext {
 
 const reports: Report[] = []
 let wrapDefault: WrapDefault
+let wrapDurableObject: WrapDurableObject
 const platformFetch = globalThis.fetch
 
 beforeAll(async () => {
@@ -29,8 +36,9 @@ beforeAll(async () => {
     if (String(input).startsWith('http://mcp-harness.internal/')) reports.push(JSON.parse(String(init?.body)) as Report)
     return new Response(null, { status: 204 })
   }) as typeof fetch
-  const module = (await import('../workers/io-context.worker.js' as string)) as { wrapDefault: WrapDefault }
+  const module = (await import('../workers/io-context.worker.js' as string)) as { wrapDefault: WrapDefault; wrapDurableObject: WrapDurableObject }
   wrapDefault = module.wrapDefault
+  wrapDurableObject = module.wrapDurableObject
 })
 afterAll(() => {
   globalThis.fetch = platformFetch
@@ -42,9 +50,9 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('limits', () => {
   test('uses production limits by default and scales them', () => {
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({}))).toEqual({ waitUntilMs: PRODUCTION_LIMITS.waitUntilAfterResponseMs, inactivityMs: PRODUCTION_LIMITS.inactivityMs })
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01 }))).toEqual({ waitUntilMs: 300, inactivityMs: 700 })
-    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01, inactivityMs: 50 }))).toEqual({ waitUntilMs: 300, inactivityMs: 50 })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({}))).toEqual({ waitUntilMs: PRODUCTION_LIMITS.waitUntilAfterResponseMs, inactivityMs: PRODUCTION_LIMITS.inactivityMs, wallMs: PRODUCTION_LIMITS.eventWallMs })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01 }))).toEqual({ waitUntilMs: 300, inactivityMs: 700, wallMs: 9_000 })
+    expect(resolveLimits(TimeoutsOptionsSchema.parse({ scale: 0.01, inactivityMs: 50, eventWallMs: 20 }))).toEqual({ waitUntilMs: 300, inactivityMs: 50, wallMs: 20 })
   })
 })
 
@@ -124,5 +132,140 @@ describe('the in-workerd tracker', () => {
     expect(await response.text()).toBe('data: tick\n\n'.repeat(4))
     await settle(100)
     expect(reports.filter((entry) => entry.exchange === 4)).toEqual([])
+  })
+})
+
+describe('Durable Object events', () => {
+  const limits = { waitUntilMs: 20, inactivityMs: 80, wallMs: 150 }
+  const never = () => new Promise<never>(() => {})
+  class ObjectContext extends FakeContext {
+    readonly id = { name: 'one', toString: () => 'abc' }
+  }
+  class Tools {
+    calls = 0
+    readonly ctx: FakeContext
+    constructor(ctx: FakeContext, _env: unknown) {
+      this.ctx = ctx
+    }
+    async stuck(): Promise<string> {
+      await never()
+      return 'unreachable'
+    }
+    async quick(): Promise<string> {
+      this.calls++
+      return 'quick'
+    }
+    count(): number {
+      return ++this.calls
+    }
+    async fetch(): Promise<Response> {
+      this.ctx.waitUntil(never())
+      return new Response(null, { status: 204 })
+    }
+    async alarm(): Promise<void> {
+      // Busy (activity) but never done: only the wall limit ends it.
+      for (;;) {
+        await settle(10)
+        await globalThis.fetch('http://upstream.test/')
+      }
+    }
+  }
+
+  test('keeps the class name and leaves sync methods and their results as they are', () => {
+    const Wrapped = wrapDurableObject(Tools, limits)
+    expect(Wrapped.name).toBe('Tools')
+    const object = new Wrapped(new ObjectContext(), {})
+    expect(object.count()).toBe(1)
+    expect(object).toBeInstanceOf(Tools)
+  })
+
+  test('an RPC call that never settles rejects with the inactivity error once the limit passes with no activity', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const object = new (wrapDurableObject(Tools, limits))(new ObjectContext(), {})
+    const started = performance.now()
+    await expect(object.stuck()).rejects.toThrow(INACTIVITY_MESSAGE)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(limits.inactivityMs * 0.9)
+    expect(reports.at(-1)).toMatchObject({ kind: 'inactivity', request: 'RPC stuck() of Tools one' })
+  })
+
+  test('a waitUntil task left behind is cut the inactivity limit after the last event; each new event postpones it', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const ctx = new ObjectContext()
+    const object = new (wrapDurableObject(Tools, limits))(ctx, {})
+    const before = reports.length
+    await object.fetch()
+    // The platform's waitUntil got a promise that settles once the model cancels the task.
+    expect(ctx.tasks).toHaveLength(1)
+    await settle(50)
+    expect(await object.quick()).toBe('quick')
+    await settle(50)
+    // 100 ms since the fetch, 50 ms since the last event: not cut yet.
+    expect(reports.slice(before)).toEqual([])
+    await settle(100)
+    expect(reports.slice(before)).toMatchObject([{ kind: 'inactivity', entry: 'durable-object', phase: 'after-response', pending: [{ kind: 'waitUntil' }] }])
+    expect(await Promise.race([ctx.tasks[0]!.then(() => 'settled'), settle(500).then(() => 'pending')])).toBe('settled')
+  })
+
+  test('a quiet response stream is not idle work: it is not cut, and neither are the leftovers while its reader is connected', async () => {
+    class Streams {
+      readonly ctx: FakeContext
+      constructor(ctx: FakeContext) {
+        this.ctx = ctx
+      }
+      async fetch(): Promise<Response> {
+        this.ctx.waitUntil(settle(150))
+        const body = new ReadableStream({
+          async pull(controller) {
+            await settle(200)
+            controller.enqueue(new TextEncoder().encode('late'))
+            controller.close()
+          },
+        })
+        return new Response(body)
+      }
+    }
+    const before = reports.length
+    const object = new (wrapDurableObject(Streams as never, limits) as unknown as typeof Streams)(new ObjectContext())
+    expect(await (await object.fetch()).text()).toBe('late')
+    expect(reports.slice(before)).toEqual([])
+  })
+
+  test('an alarm still busy at its wall-clock limit is cancelled and rejects', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const object = new (wrapDurableObject(Tools, limits))(new ObjectContext(), {})
+    const started = performance.now()
+    await expect(object.alarm()).rejects.toThrow(/wall-clock limit \(150 ms here\)/)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(limits.wallMs * 0.9)
+    expect(reports.at(-1)).toMatchObject({ kind: 'wall', entry: 'durable-object', request: 'alarm of Tools one' })
+  })
+})
+
+describe('scheduled and queue handlers', () => {
+  const limits = { waitUntilMs: 20, inactivityMs: 1_000, wallMs: 60 }
+  test('a scheduled handler past its wall limit rejects; an object export keeps its this', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    const handlers = {
+      runs: 0,
+      fetch: () => new Response('ok'),
+      async scheduled(this: { runs: number }) {
+        this.runs++
+        await new Promise(() => {})
+      },
+    }
+    const wrapped = wrapDefault(handlers as unknown as Handler, limits) as unknown as { scheduled(event: unknown, env: unknown, ctx: FakeContext): Promise<void> }
+    await expect(wrapped.scheduled({ cron: 'nightly' }, {}, new FakeContext())).rejects.toThrow(/scheduled handler for cron nightly ran past its wall-clock limit/)
+    expect(handlers.runs).toBe(1)
+    expect(reports.at(-1)).toMatchObject({ kind: 'wall', entry: 'scheduled', request: 'cron nightly' })
+  })
+
+  test('a queue handler that finishes keeps its result; its leftover waitUntil is cut after the limit', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const ctx = new FakeContext()
+    const wrapped = wrapDefault({ fetch: () => new Response('ok'), queue: async (_batch: unknown, _env: unknown, context: FakeContext) => context.waitUntil(new Promise(() => {})) } as unknown as Handler, limits) as unknown as {
+      queue(batch: unknown, env: unknown, ctx: FakeContext): Promise<void>
+    }
+    await wrapped.queue({ queue: 'jobs', messages: [{}] }, {}, ctx)
+    await settle(80)
+    expect(reports.at(-1)).toMatchObject({ kind: 'waitUntil', entry: 'queue', request: 'queue jobs (1 messages)' })
   })
 })

@@ -7,19 +7,32 @@ import type { EmulatorPlugin } from './types.ts'
 export const TIMEOUTS = 'timeouts'
 
 /**
- * Production's limits (November 2026):
- * - waitUntil: tasks still pending 30 s after the response are cancelled
+ * Production's limits (November 2026), the one place the model takes them from:
+ * - waitUntil after a Worker's invocation (fetch response sent, scheduled/queue handler finished):
+ *   tasks still pending 30 s later are cancelled
  *   (https://developers.cloudflare.com/workers/runtime-apis/context/#waituntil, and
  *   https://developers.cloudflare.com/workers/platform/limits/#duration: "cancellation will be delayed
  *   until the promise has completed or until an additional 30 seconds have elapsed").
- * - inactivity: an object with pending work and no incoming events is dropped after 70-140 s
- *   (https://developers.cloudflare.com/durable-objects/concepts/durable-object-lifecycle/); the model
- *   uses the lower bound, the first moment production may cut.
+ * - inactivity: an IoContext with pending work and no activity is cut with "IoContext timed out due
+ *   to inactivity"; a Durable Object "will remain active for at least 70 seconds after the last
+ *   client disconnects if [it] is still waiting on any ongoing work or outbound I/O", and is dropped
+ *   70-140 s after its last event (https://developers.cloudflare.com/durable-objects/api/state/#waituntil,
+ *   https://developers.cloudflare.com/durable-objects/concepts/durable-object-lifecycle/). The model
+ *   uses the lower bound, the first moment production may cut, for Worker invocations and for every
+ *   Durable Object event (fetch, RPC, alarm, WebSocket), and cuts a Durable Object's leftover
+ *   `waitUntil` tasks that long after its last event ended (in a Durable Object waitUntil has no
+ *   30 s rule of its own: the object's lifetime bounds it).
+ * - wall clock of event invocations: Cron Triggers, Queue consumers and Durable Object alarms run
+ *   at most 15 minutes (https://developers.cloudflare.com/workers/platform/limits/#duration,
+ *   https://developers.cloudflare.com/queues/platform/limits/ "Consumer duration (wall clock time)
+ *   15 minutes"); a fetch has no wall limit while its client stays connected.
+ * - CPU time (30 s default per invocation) is not modelled: JavaScript cannot interrupt a busy loop
+ *   from inside the isolate.
  * - hibernatable WebSocket events: no default limit; only an object that calls
  *   `ctx.setHibernatableWebSocketEventTimeout(ms)` gets one, and workerd enforces it locally with
  *   production's code, so it is not modelled here (scenarios/timeouts/hibernatable-event-timeout.test.ts).
  */
-export const PRODUCTION_LIMITS = { waitUntilAfterResponseMs: 30_000, inactivityMs: 70_000 } as const
+export const PRODUCTION_LIMITS = { waitUntilAfterResponseMs: 30_000, inactivityMs: 70_000, eventWallMs: 15 * 60_000 } as const
 
 /** The production texts the model prints (Worker log) and records. */
 export const INACTIVITY_MESSAGE = 'IoContext timed out due to inactivity, waitUntil tasks were cancelled'
@@ -32,15 +45,19 @@ export const TimeoutsOptionsSchema = z.object({
   waitUntilAfterResponseMs: z.number().int().positive().optional(),
   /** How long an IoContext with pending work may go without activity (default: production's 70 s, scaled). */
   inactivityMs: z.number().int().positive().optional(),
+  /** How long a scheduled, queue or alarm handler may run (default: production's 15 min, scaled). */
+  eventWallMs: z.number().int().positive().optional(),
 })
 
 export type TimeoutsOptions = z.input<typeof TimeoutsOptionsSchema>
 
 /** The limits in force, after scaling. */
-export function resolveLimits(options: z.output<typeof TimeoutsOptionsSchema>): { waitUntilMs: number; inactivityMs: number } {
+export function resolveLimits(options: z.output<typeof TimeoutsOptionsSchema>): { waitUntilMs: number; inactivityMs: number; wallMs: number } {
+  const scaled = (ms: number) => Math.max(1, Math.round(ms * options.scale))
   return {
-    waitUntilMs: options.waitUntilAfterResponseMs ?? Math.max(1, Math.round(PRODUCTION_LIMITS.waitUntilAfterResponseMs * options.scale)),
-    inactivityMs: options.inactivityMs ?? Math.max(1, Math.round(PRODUCTION_LIMITS.inactivityMs * options.scale)),
+    waitUntilMs: options.waitUntilAfterResponseMs ?? scaled(PRODUCTION_LIMITS.waitUntilAfterResponseMs),
+    inactivityMs: options.inactivityMs ?? scaled(PRODUCTION_LIMITS.inactivityMs),
+    wallMs: options.eventWallMs ?? scaled(PRODUCTION_LIMITS.eventWallMs),
   }
 }
 
@@ -51,22 +68,28 @@ const WORKER_SOURCE = new URL('../workers/io-context.worker.js', import.meta.url
 
 /** What the in-workerd tracker reports when it cancels work. */
 const IoReportSchema = z.object({
-  kind: z.enum(['inactivity', 'waitUntil']),
+  kind: z.enum(['inactivity', 'waitUntil', 'wall']),
+  /** The handler the limit cut: a front-door fetch, the Worker's scheduled/queue, or a Durable Object's event. */
+  entry: z.enum(['fetch', 'scheduled', 'queue', 'durable-object']).default('fetch'),
   message: z.string(),
-  exchange: z.number(),
+  exchange: z.number().optional(),
   request: z.string(),
   phase: z.string(),
   pending: z.array(z.object({ kind: z.string(), name: z.string(), ageMs: z.number().optional() })),
-  limits: z.object({ waitUntilMs: z.number(), inactivityMs: z.number() }).passthrough(),
+  limits: z.object({ waitUntilMs: z.number(), inactivityMs: z.number(), wallMs: z.number().optional() }).passthrough(),
 })
 
 
 /**
- * Models the IoContext limits standalone workerd lacks: `waitUntil` tasks cancelled a set time after
- * the response, and an inactivity timeout that cancels a stuck request and its tasks with
- * production's message. Opt-in: pass `timeouts` (production limits) or `timeouts: { scale: 0.01 }`.
- * Records `harness` events `timeout:inactivity` and `timeout:waitUntil` naming the pending work; the
- * client of a request cancelled for inactivity sees its connection dropped, as in production.
+ * Models the IoContext limits standalone workerd lacks, for every entry point: the Worker's fetch,
+ * scheduled and queue handlers and every event of its Durable Objects (fetch, RPC, alarm, WebSocket).
+ * `waitUntil` tasks are cancelled a set time after the invocation, an inactivity timeout cancels a
+ * stuck handler and its tasks with production's message, and scheduled/queue/alarm handlers are cut
+ * at their wall-clock limit. Opt-in: pass `timeouts` (production limits) or `timeouts: { scale: 0.01 }`.
+ * Records `harness` events `timeout:inactivity`, `timeout:waitUntil` and `timeout:wall` (with `entry`)
+ * naming the pending work. What callers observe: the client of a front-door request cancelled for
+ * inactivity sees its connection dropped; a Durable Object call cut by the model rejects in the
+ * Worker with the inactivity error; a cut scheduled or queue handler fails (a queue batch is retried).
  * @example createEmulator({ config, timeouts: { scale: 0.01 } })
  */
 export const timeoutsPlugin: EmulatorPlugin<z.ZodOptional<typeof TimeoutsOptionsSchema>> = {
@@ -94,18 +117,21 @@ export const timeoutsPlugin: EmulatorPlugin<z.ZodOptional<typeof TimeoutsOptions
       ctx.transcript.record({
         layer: 'harness',
         type: `timeout:${report.kind}`,
-        exchange: report.exchange,
+        entry: report.entry,
+        ...(report.exchange === undefined ? {} : { exchange: report.exchange }),
         request: report.request,
         message: report.message,
         phase: report.phase,
         pending: report.pending,
-        limitMs: report.kind === 'inactivity' ? report.limits.inactivityMs : report.limits.waitUntilMs,
+        limitMs: report.kind === 'inactivity' ? report.limits.inactivityMs : report.kind === 'wall' ? report.limits.wallMs : report.limits.waitUntilMs,
       })
       // The request's IoContext is gone: its client sees the request cancelled, not answered.
-      if (report.kind === 'inactivity') open.get(report.exchange)?.cancel(`timeout:inactivity`)
+      if (report.kind === 'inactivity' && report.entry === 'fetch' && report.exchange !== undefined) open.get(report.exchange)?.cancel(`timeout:inactivity`)
       return new Response(null, { status: 204 })
     })
-    // The runtime wraps the Worker's default export; named exports (Durable Object classes) stay.
-    ctx.wrapEntry({ name: 'io-context', source: readFileSync(WORKER_SOURCE, 'utf8'), exportName: 'wrapDefault' })
+    // The runtime wraps the Worker's default export and each local Durable Object class; the limits
+    // of invocations the front door cannot stamp (events, objects) are compiled in.
+    const source = `const MODEL_LIMITS = ${JSON.stringify(limits)}\n${readFileSync(WORKER_SOURCE, 'utf8')}`
+    ctx.wrapEntry({ name: 'io-context', source, exportName: 'wrapDefault', durableObjectExportName: 'wrapDurableObject' })
   },
 }

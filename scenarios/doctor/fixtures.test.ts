@@ -127,8 +127,8 @@ const ROWS: Row[] = [
   {
     config: 'server/variants/sdk-v2-server/wrangler.jsonc',
     kind: 'broken',
-    note: 'KI-10: the Durable Object throws at start, so /mcp and /sse answer 500 (error 1101); the doctor sees it but names it KI-02, not KI-10 (known limit)',
-    runs: [{ name: 'no options', fail: ['KI-02'], warn: [], check: (report) => expect(finding(report, 'KI-02').evidence).toContain('POST /mcp → 500 text/plain error code: 1101') }],
+    note: 'KI-10: the Durable Object throws at start, so /mcp and /sse answer 500 (error 1101); the Worker log names McpAgent\'s error, so the doctor names KI-10 (KI-02 skipped: the paths cannot be judged behind the crash)',
+    runs: [{ name: 'no options', fail: ['KI-10'], warn: [], check: (report) => expect(finding(report, 'KI-10').evidence).toContain('POST /mcp → 500 text/plain error code: 1101') }],
   },
   { config: 'server/variants/validated-sse-message/wrangler.jsonc', kind: 'correct', note: 'KI-37 fixed: the /sse/message route answers malformed JSON with -32700, so no KI-08 warning', runs: [{ name: 'no options', fail: [], warn: [], check: (report) => expect(report.findings.filter((item) => item.id === 'KI-08').map((item) => item.status)).toEqual(['ok', 'ok']) }] },
   { config: 'server/variants/ws-attachment/wrangler.jsonc', kind: 'correct', note: 'KI-14 needs a /room socket and an eviction: not visible from outside', runs: [{ name: 'no options', fail: [], warn: MCPAGENT_WARN }] },
@@ -229,6 +229,7 @@ const ROWS: Row[] = [
   { config: 'scenarios/fixtures/hono-mount/wrangler.jsonc', kind: 'correct', note: 'createMcpHandler mounted in a Hono app, stateless', runs: [{ name: 'no options', fail: [], warn: NO_HEALTH }] },
   { config: 'scenarios/fixtures/installed-worker/wrangler.jsonc', kind: 'correct', note: 'a user project with the package installed: McpAgent with /mcp and /sse, no health route', runs: [{ name: 'no options', fail: [], warn: [...MCPAGENT_WARN, ...NO_HEALTH] }] },
   { config: 'scenarios/fixtures/oidc-jwks/wrangler.jsonc', kind: 'correct', note: 'OIDC + JWKS template (issuer from .dev.vars); without a token only the challenge and its CORS are checked', runs: [{ name: 'no token', fail: [], warn: NO_HEALTH }] },
+  { config: 'scenarios/fixtures/io-entry-points/wrangler.jsonc', kind: 'not-mcp', note: 'IoContext model fixture: a Durable Object, scheduled and queue handlers, JSON 200 on other paths (so /health passes), no MCP endpoint', runs: [{ name: 'no options', fail: ['KI-02'], warn: [] }] },
   { config: 'scenarios/fixtures/prototype-handlers/wrangler.jsonc', kind: 'not-mcp', note: 'handlers on a class prototype answering JSON 200 on every path (so /health passes), no MCP endpoint', runs: [{ name: 'no options', fail: ['KI-02'], warn: [] }] },
   { config: 'scenarios/fixtures/stateless-mcp/wrangler.jsonc', kind: 'correct', note: 'createMcpHandler with the v2 McpServer, stateless', runs: [{ name: 'no options', fail: [], warn: NO_HEALTH }] },
 ]

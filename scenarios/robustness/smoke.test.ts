@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createEmulator, type Emulator } from '../../emulator/index.ts'
 import { connectClient } from '../helpers/clients.ts'
 import { REFERENCE_CONFIG } from '../helpers/use-emulator.ts'
-import { describeFailure, runChurn, runFuzz } from './robustness.ts'
+import { describeFailure, fuzzInputs, runChurn, runFuzz, sendRaw } from './robustness.ts'
 
 const SEED = Number(process.env.ROBUSTNESS_SEED ?? 20261202)
 
@@ -37,6 +37,22 @@ test('Issue 11 item 7: 400 fuzzed requests (framing, JSON-RPC, SSE reconnects, c
   expect(report.closedWithoutStatus, `seed ${SEED}`).toBeLessThan(report.byKind.framing ?? 0)
   expect((report.statuses['200'] ?? 0) + (report.statuses['202'] ?? 0), `seed ${SEED}`).toBeGreaterThan(0)
   expect(await http.text('add', { a: 1, b: 1 })).toBe('2')
+  await sessionWorks()
+}, 60_000)
+
+test('Issue 11 item 1: fuzzed HTTP framing Node cannot parse is answered with a status and a sentence saying why, never a bare 400', async () => {
+  const inputs = fuzzInputs(SEED, 300, ['h:none']).filter((input) => input.kind === 'framing')
+  expect(inputs.length, `seed ${SEED}`).toBeGreaterThan(30)
+  const refusals: string[] = []
+  for (const input of inputs) {
+    const outcome = await sendRaw(Number(emulator.url.port), input.raw, 10_000)
+    expect(outcome.kind, `seed ${SEED}: ${JSON.stringify(input.raw.slice(0, 200))}`).not.toBe('hang')
+    if (outcome.kind === 'status' && outcome.status >= 400 && /connection: close/i.test(outcome.head) && outcome.body.startsWith('[mcp-harness] Failed to read')) refusals.push(outcome.body)
+    if (outcome.kind === 'status' && outcome.status >= 400 && !input.raw.startsWith('HEAD ')) expect(outcome.body.trim(), `seed ${SEED}: ${JSON.stringify(input.raw.slice(0, 200))} got ${outcome.head.split('\r\n')[0]}`).not.toBe('')
+  }
+  // Some inputs were malformed enough for the parser, and each refusal says what was wrong.
+  expect(refusals.length, `seed ${SEED}`).toBeGreaterThan(0)
+  for (const body of refusals) expect(body).toMatch(/\((HPE_\w+|ERR_\w+)/)
   await sessionWorks()
 }, 60_000)
 

@@ -4,6 +4,7 @@
 // not send), over plain HTTP and over a WebSocket upgrade. Before the fix, `MF-Route-Override:
 // mcp-harness-control` on GET /crash answered "aborted" and every session's instance state was gone.
 import http from 'node:http'
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
 import { createEmulator, type Emulator } from '../../emulator/index.ts'
@@ -43,6 +44,27 @@ function send(base: URL, target: string, headers: Record<string, string> = {}, m
 /** The same, as a WebSocket upgrade request. */
 function upgrade(base: URL, target: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
   return send(base, target, { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers })
+}
+
+/**
+ * Bytes written on a raw TCP connection, exactly as given; `halfClose` shuts the write side right after
+ * (or once the answer starts, with `'after-headers'`). Resolves with everything received until close.
+ */
+function rawExchange(base: URL, bytes: string, halfClose: false | 'after-request' | 'after-headers' = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(base.port), base.hostname, () => {
+      socket.write(bytes)
+      if (halfClose === 'after-request') socket.end()
+    })
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      received += chunk
+      if (halfClose === 'after-headers' && received.includes('\r\n\r\n') && socket.writable) socket.end()
+    })
+    socket.on('close', () => resolve(received))
+    socket.on('error', reject)
+  })
 }
 
 /** What only an internal Worker answers: the control Worker's "aborted"/"evicted", Miniflare's proxy errors. */
@@ -121,6 +143,64 @@ describe('the reference server behind the front door', () => {
       expect(answer.status).toBe(404)
       expect(answer.body).toContain('Miniflare-internal endpoint')
     }
+    await expectSessionsSurvive()
+  })
+
+  // Issue 11 item 1 (leftovers): what production's edge does with methods no Worker can receive.
+  test('TRACE and CONNECT are refused with 405, an Allow header and a message, never a 502, and every session survives', async () => {
+    const trace = await rawExchange(emulator.url, 'TRACE /mcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    const connect = await rawExchange(emulator.url, `CONNECT ${CONTROL_HOST}:443 HTTP/1.1\r\nHost: ${CONTROL_HOST}:443\r\n\r\n`)
+    for (const answer of [trace, connect]) {
+      expect(answer).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+      expect(answer.toLowerCase()).toContain('allow: get, head, post, put, patch, delete, options')
+      expect(answer).toMatch(/cannot reach a Worker/)
+      expectNothingInternal({ status: 405, body: answer, upgraded: false })
+    }
+    expect(emulator.transcript.filter({ layer: 'client', type: 'refused', method: 'TRACE' })).toHaveLength(1)
+    expect(emulator.transcript.filter({ layer: 'client', type: 'refused', method: 'CONNECT' })).toHaveLength(1)
+    await expectSessionsSurvive()
+  })
+
+  const malformed: [string, string, number, RegExp][] = [
+    ['a request line that is not HTTP', 'HELLO\r\n\r\n', 400, /does not start with an HTTP method/],
+    ['an unknown method (TRACK)', 'TRACK / HTTP/1.1\r\nHost: x\r\n\r\n', 400, /does not start with an HTTP method/],
+    ['a header name with a space', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400, /header section is malformed/],
+    ['Content-Length with Transfer-Encoding (request smuggling)', 'POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, /framing is ambiguous/],
+    ['a malformed chunk size', 'POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, /chunked body is malformed/],
+    ['a 20 kB header', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /larger than the front door accepts/],
+  ]
+  for (const [name, bytes, status, why] of malformed) {
+    test(`malformed HTTP framing (${name}) gets ${status} with a message, is recorded, and crashes nothing`, async () => {
+      const before = emulator.transcript.filter({ layer: 'client', type: 'refused' }).length
+      const answer = await rawExchange(emulator.url, bytes)
+      expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `))
+      expect(answer).toMatch(why)
+      expect(answer).toContain('[mcp-harness] Failed to read the request')
+      const refused = emulator.transcript.filter({ layer: 'client', type: 'refused' }).slice(before)
+      expect(refused).toMatchObject([{ status, reason: expect.stringMatching(why) }])
+      // The bytes sent are never echoed or recorded (they may carry credentials).
+      expect(JSON.stringify(refused)).not.toContain('aaaaaaaaaa')
+      await expectSessionsSurvive()
+    })
+  }
+
+  test('a client that half-closes after its request still gets the response (GET and an MCP POST)', async () => {
+    const health = await rawExchange(emulator.url, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', 'after-request')
+    expect(health).toMatch(/^HTTP\/1\.1 200 /)
+    expect(health).toContain('"transports"')
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'half-closed', version: '0' } } })
+    const init = await rawExchange(emulator.url, `POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'after-request')
+    expect(init).toMatch(/^HTTP\/1\.1 200 /)
+    expect(init).toContain('"serverInfo"')
+    const exchange = emulator.transcript.events.filter((event) => event.layer === 'client' && event.type === 'request' && event.path === '/mcp' && (event.body as { params?: { clientInfo?: { name?: string } } })?.params?.clientInfo?.name === 'half-closed').at(-1)?.exchange
+    expect(await emulator.transcript.waitFor((event) => event.layer === 'client' && event.type === 'end' && event.exchange === exchange, 5_000)).toMatchObject({ reason: 'complete' })
+    await expectSessionsSurvive()
+  })
+
+  test('a client that ends its side while a stream is flowing has gone: its stream is cancelled as when the connection drops', async () => {
+    await rawExchange(emulator.url, 'GET /sse HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n', 'after-headers')
+    const request = emulator.transcript.events.filter((event) => event.layer === 'client' && event.type === 'request' && event.path === '/sse').at(-1)
+    expect(await emulator.transcript.waitFor((event) => event.layer === 'client' && event.type === 'end' && event.exchange === request?.exchange, 5_000)).toMatchObject({ reason: 'client-aborted' })
     await expectSessionsSurvive()
   })
 
