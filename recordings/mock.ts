@@ -365,7 +365,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     }
     if (!recorded.sse) {
-      await due(recorded.end.t)
+      if (speed > 0) await due(recorded.end.t)
       if (res.destroyed) return
       res.writeHead(recorded.status, out)
       res.end(recorded.body !== undefined ? answer(recorded.body) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : '')
@@ -373,26 +373,37 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       return
     }
     res.writeHead(recorded.status, out)
-    res.flushHeaders()
     registerSessions(playback)
+    // Frames that need not wait go out together, with the headers, in one write; before any wait,
+    // what is ready is flushed, so the client sees each event when it is due and never later.
+    let ready = ''
+    let flushed = false
+    const flush = () => {
+      if (ready) res.write(ready)
+      else if (!flushed) res.flushHeaders()
+      ready = ''
+      flushed = true
+    }
     for (const event of recorded.sse) {
-      if (playback) await waitForCauses(playback, interaction.t, event.t)
-      await due(event.t)
-      if (res.destroyed) return
+      if (speed > 0 || (playback && !causesArrived(playback, interaction.t, event.t))) {
+        flush()
+        if (playback) await waitForCauses(playback, interaction.t, event.t)
+        await due(event.t)
+        if (res.destroyed) return
+      }
       if (event.event === 'retry' && event.retry !== undefined) {
-        res.write(`retry: ${event.retry}\n\n`)
+        ready += `retry: ${event.retry}\n\n`
         continue
       }
       const data = event.data !== undefined ? answer(event.data) : bindings.substitute(event.dataText ?? '')
-      let frame = ''
-      if (event.event !== 'message') frame += `event: ${event.event}\n`
-      if (event.id !== undefined) frame += `id: ${bindings.substitute(event.id)}\n`
-      frame += `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`
-      res.write(frame)
+      if (event.event !== 'message') ready += `event: ${event.event}\n`
+      if (event.id !== undefined) ready += `id: ${bindings.substitute(event.id)}\n`
+      ready += data.includes('\n') ? `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n` : `data: ${data}\n\n`
       registerSessions(playback)
     }
     // A stream the server closed is closed; one the client closed stays open until the client goes.
-    if (recorded.end.reason === 'complete') res.end()
+    if (recorded.end.reason === 'complete') res.end(ready)
+    else flush()
   }
 
   /** Makes the live session ids a playback just issued find their way back to it. */

@@ -131,8 +131,17 @@ export class RequestMatcher {
     return out.sort((a, b) => depth(a.field) - depth(b.field))
   }
 
+  /** Whether a path is ignored, by JSON-RPC method and path: the same few paths come back on every request. */
+  readonly #ignoredCache = new Map<string, boolean>()
+
   #ignored(path: string, rpc: string): boolean {
-    return this.#ignore.some((i) => (i.method === undefined || i.method === rpc) && i.re.test(path))
+    const key = `${rpc} ${path}`
+    let ignored = this.#ignoredCache.get(key)
+    if (ignored === undefined) {
+      ignored = this.#ignore.some((i) => (i.method === undefined || i.method === rpc) && i.re.test(path))
+      if (this.#ignoredCache.size < 10_000) this.#ignoredCache.set(key, ignored)
+    }
+    return ignored
   }
 
   #compare(recorded: unknown, live: unknown, path: string, rpc: string, out: RequestDifference[]): void {
