@@ -134,9 +134,27 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
 
   let origin = ''
   /** Fresh values for a session's placeholders; event ids stay readable; `<origin>` is the mock's own. */
+  /**
+   * Values a live request may carry back, per bindings, as [placeholder, value] pairs (plain and
+   * percent-encoded): session ids, client ids, the origin. Event ids are left out: a session binds
+   * one per SSE event, and walking them all for every request made a long session O(n²).
+   */
+  const unbindable = new WeakMap<Bindings, (readonly [string, string])[]>()
   const freshBindings = () => {
-    const bindings = new Bindings((placeholder) => (placeholder.startsWith('<event-') ? placeholder.slice(1, -1) : randomBytes(16).toString('hex')))
+    const pairs: (readonly [string, string])[] = []
+    const add = (placeholder: string, value: string) => {
+      pairs.push([placeholder, value])
+      if (encodeURIComponent(value) !== value) pairs.push([encodeURIComponent(placeholder), encodeURIComponent(value)])
+    }
+    const bindings = new Bindings((placeholder) => {
+      if (placeholder.startsWith('<event-')) return placeholder.slice(1, -1)
+      const value = randomBytes(16).toString('hex')
+      add(placeholder, value)
+      return value
+    })
     bindings.values.set('<origin>', origin)
+    add('<origin>', origin)
+    unbindable.set(bindings, pairs)
     return bindings
   }
   let sharedBindings: Bindings | undefined
@@ -273,12 +291,9 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     const liveSession = headers['mcp-session-id'] ?? url.searchParams.get('sessionId') ?? undefined
     let playback = liveSession ? playbacks.get(liveSession) : undefined
     sharedBindings ??= freshBindings()
-    // Live values back to placeholders: session ids and the origin anywhere, event ids only where a client echoes one.
-    const own = (playback ?? { bindings: sharedBindings }).bindings
-    const known = [playback?.template.placeholder ?? '', '<origin>'].flatMap((placeholder) => {
-      const value = own.values.get(placeholder)
-      return value ? [[placeholder, value] as const] : []
-    })
+    // Live values back to placeholders: session ids, client ids and the origin anywhere, event ids only where a client echoes one.
+    // Inside URLs and form bodies the same values arrive percent-encoded (`redirect_uri=http%3A%2F%2F…`).
+    const known = playback ? [...unbindable.get(playback.bindings)!, ...unbindable.get(sharedBindings)!] : unbindable.get(sharedBindings)!
     const unbind = (s: string) => {
       let out = s
       for (const [placeholder, value] of known) if (out.includes(value)) out = out.split(value).join(placeholder)
@@ -286,12 +301,14 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     }
     if (headers['last-event-id'] && playback) headers['last-event-id'] = playback.bindings.unsubstitute(headers['last-event-id'])
     const parsed = parseMaybe(text)
+    const unbound = parsed !== undefined ? unbind(text) : text
     const live: LiveRequest = {
       method: req.method ?? 'GET',
       path: unbind(url.pathname),
       query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, unbind(v)])),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, unbind(v)])),
-      ...(parsed !== undefined ? { body: JSON.parse(unbind(JSON.stringify(parsed))) } : text ? { bodyText: unbind(text) } : {}),
+      // The body is parsed once; only when a live id was in it is the unbound text parsed again.
+      ...(parsed !== undefined ? { body: unbound === text ? parsed : JSON.parse(unbound) } : text ? { bodyText: unbind(text) } : {}),
     }
     let interaction = liveSession && !playback ? undefined : pick(live, playback)
     if (!interaction && !liveSession) {
@@ -336,7 +353,10 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     rpcMessages(interaction.request.body).forEach((message, index) => {
       if (message.id !== undefined && liveMessages[index]?.id !== undefined) ids.set(JSON.stringify(message.id), liveMessages[index]!.id)
     })
-    const answer = (value: unknown) => JSON.stringify(bindings.substituteJson(ids.size ? reId(value, ids) : value))
+    // Each recorded answer is serialized once; placeholders are filled in the text (no deep copy per message).
+    let sameIds = true
+    for (const [recordedId, liveId] of ids) if (JSON.stringify(liveId) !== recordedId) sameIds = false
+    const answer = (value: unknown) => bindings.substituteJsonText(sameIds ? recordedJson(value) : JSON.stringify(reId(value, ids)))
     const out: Record<string, string> = {}
     for (const [name, value] of Object.entries(recorded.headers)) if (name !== 'content-length' && !value.includes('<redacted:')) out[name] = bindings.substitute(value)
     const due = async (t: number) => {
@@ -345,7 +365,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     }
     if (!recorded.sse) {
-      await due(recorded.end.t)
+      if (speed > 0) await due(recorded.end.t)
       if (res.destroyed) return
       res.writeHead(recorded.status, out)
       res.end(recorded.body !== undefined ? answer(recorded.body) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : '')
@@ -353,26 +373,37 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       return
     }
     res.writeHead(recorded.status, out)
-    res.flushHeaders()
     registerSessions(playback)
+    // Frames that need not wait go out together, with the headers, in one write; before any wait,
+    // what is ready is flushed, so the client sees each event when it is due and never later.
+    let ready = ''
+    let flushed = false
+    const flush = () => {
+      if (ready) res.write(ready)
+      else if (!flushed) res.flushHeaders()
+      ready = ''
+      flushed = true
+    }
     for (const event of recorded.sse) {
-      if (playback) await waitForCauses(playback, interaction.t, event.t)
-      await due(event.t)
-      if (res.destroyed) return
+      if (speed > 0 || (playback && !causesArrived(playback, interaction.t, event.t))) {
+        flush()
+        if (playback) await waitForCauses(playback, interaction.t, event.t)
+        await due(event.t)
+        if (res.destroyed) return
+      }
       if (event.event === 'retry' && event.retry !== undefined) {
-        res.write(`retry: ${event.retry}\n\n`)
+        ready += `retry: ${event.retry}\n\n`
         continue
       }
       const data = event.data !== undefined ? answer(event.data) : bindings.substitute(event.dataText ?? '')
-      let frame = ''
-      if (event.event !== 'message') frame += `event: ${event.event}\n`
-      if (event.id !== undefined) frame += `id: ${bindings.substitute(event.id)}\n`
-      frame += `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`
-      res.write(frame)
+      if (event.event !== 'message') ready += `event: ${event.event}\n`
+      if (event.id !== undefined) ready += `id: ${bindings.substitute(event.id)}\n`
+      ready += data.includes('\n') ? `${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n` : `data: ${data}\n\n`
       registerSessions(playback)
     }
     // A stream the server closed is closed; one the client closed stays open until the client goes.
-    if (recorded.end.reason === 'complete') res.end()
+    if (recorded.end.reason === 'complete') res.end(ready)
+    else flush()
   }
 
   /** Makes the live session ids a playback just issued find their way back to it. */
@@ -406,6 +437,15 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** Each recorded answer serialized once, not once per client. */
+const jsonTexts = new WeakMap<object, string>()
+function recordedJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  let text = jsonTexts.get(value)
+  if (text === undefined) jsonTexts.set(value, (text = JSON.stringify(value)))
+  return text
 }
 
 /** A recorded answer (message or batch) with the ids of responses mapped to the live request's ids. */

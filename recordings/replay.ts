@@ -1,6 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import { createParser } from 'eventsource-parser'
+import { CookieJar } from 'tough-cookie'
 import { HarnessError } from '../core/errors.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
@@ -75,8 +77,10 @@ export interface ReplayResult {
 
 interface LiveExchange {
   status?: number
-  headers?: Headers
+  headers?: Record<string, string>
   body?: string
+  /** Differences of the answer, found as it arrived (so its placeholders bind before the next request). */
+  differences?: Difference[][]
   sse: { event: string; id?: string; retry?: number; data: string }[]
   ended: boolean
   endReason?: string
@@ -111,6 +115,32 @@ type Step =
   | { t: number; kind: 'platform'; event: PlatformEvent }
 
 const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding'])
+/** Answer fields that differ every run by definition: RFC 7591's `client_id_issued_at` (a timestamp). */
+const DEFAULT_IGNORED = ['client_id_issued_at']
+
+/** Each recorded request body serialized once, not once per replay. */
+const jsonTexts = new WeakMap<object, string>()
+function recordedJson(body: unknown): string {
+  if (body === null || typeof body !== 'object') return JSON.stringify(body)
+  let text = jsonTexts.get(body)
+  if (text === undefined) jsonTexts.set(body, (text = JSON.stringify(body)))
+  return text
+}
+
+const base64url = (bytes: Buffer) => bytes.toString('base64url')
+
+/**
+ * A value for a redaction no answer supplied: what a client makes up itself. The PKCE challenge is
+ * derived from the verifier (RFC 7636 S256), so the server's check passes as it did when recorded.
+ */
+export function inventSecret(name: string, bindings: Bindings): string {
+  if (name === 'code_challenge') {
+    let verifier = bindings.secrets.get('code_verifier')
+    if (verifier === undefined) bindings.secrets.set('code_verifier', (verifier = base64url(randomBytes(32))))
+    return base64url(createHash('sha256').update(verifier).digest())
+  }
+  return base64url(randomBytes(32))
+}
 /** One connection pool per process: a replay reuses connections like a client does. */
 const httpAgent = new http.Agent({ keepAlive: true })
 const httpsAgent = new https.Agent({ keepAlive: true })
@@ -161,10 +191,18 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const waitMs = options.waitMs ?? 5000
   const speed = options.speed ?? (options.realtime ? 1 : 0)
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
-  const matcher = new Matcher(options.matchers)
-  const bindings = new Bindings()
+  const matcher = new Matcher({ ...options.matchers, ignore: [...DEFAULT_IGNORED, ...(options.matchers?.ignore ?? [])] })
+  // The client's own values a recording redacted (OAuth `state`, the PKCE pair) are made afresh, as a client would.
+  const bindings = new Bindings({ inventSecret })
   bindings.values.set('<origin>', base.origin)
+  const secure = base.protocol === 'https:'
+  const basePath = base.pathname.replace(/\/$/, '')
+  /** Cookies the live server set, sent back where the recording sent a (redacted) cookie. */
+  const jar = new CookieJar()
   const live = new Map<number, LiveExchange>()
+  /** Interactions sent and not ended yet: the only ones a step can still be waiting for. */
+  const active = new Set<number>()
+  const byId = new Map(cassette.interactions.map((interaction) => [interaction.id, interaction]))
   const started = performance.now()
   const changed = new Set<() => void>()
   const notify = () => {
@@ -186,19 +224,25 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   // 2. Before each step, wait until every answer recorded before it has arrived live (causality, not clocks).
   // An answer that did not come within waitMs is given up on once, not waited for again at every later step.
   const givenUp = new Set<number>()
-  const pending = (before: number) =>
-    cassette.interactions.filter((interaction) => {
-      if (interaction.t >= before || !interaction.response || givenUp.has(interaction.id)) return false
-      const x = live.get(interaction.id)
-      if (!x) return true
-      if (x.ended) return false
-      const due = (interaction.response.sse ?? []).filter((e) => e.t < before).length
-      if (x.sse.length < due) return true
-      if (interaction.response.end.reason === 'complete' && interaction.response.end.t < before) return true
-      return x.status === undefined && (interaction.response.end.t < before || due > 0)
-    })
+  // Steps run in recorded order, so every earlier request was sent already: only the active ones can be pending
+  // (a handful of open streams and the request in flight, not the whole cassette at every step).
+  const isPending = (interaction: Interaction, before: number) => {
+    if (interaction.t >= before || !interaction.response || givenUp.has(interaction.id)) return false
+    const x = live.get(interaction.id)
+    if (!x) return true
+    if (x.ended) return false
+    let due = 0
+    for (const e of interaction.response.sse ?? []) if (e.t < before) due++
+    if (x.sse.length < due) return true
+    if (interaction.response.end.reason === 'complete' && interaction.response.end.t < before) return true
+    return x.status === undefined && (interaction.response.end.t < before || due > 0)
+  }
+  const anyPending = (before: number) => {
+    for (const id of active) if (isPending(byId.get(id)!, before)) return true
+    return false
+  }
   const waitUntil = async (before: number) => {
-    if (!(await waitFor(() => pending(before).length === 0))) for (const interaction of pending(before)) givenUp.add(interaction.id)
+    if (!(await waitFor(() => !anyPending(before)))) for (const id of [...active]) if (isPending(byId.get(id)!, before)) givenUp.add(id)
   }
   /** Resolves true when `condition` holds, false after waitMs. */
   const waitFor = (condition: () => boolean) =>
@@ -218,19 +262,35 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
 
   const send = (interaction: Interaction): LiveExchange => {
     const request = interaction.request
-    const url = new URL(bindings.substitute(request.path), base)
-    url.pathname = `${base.pathname.replace(/\/$/, '')}${bindings.substitute(request.path)}`
-    for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, bindings.substitute(value))
-    const headers = new Headers()
+    // Requests carry the live values of the placeholders and redactions bound so far (secrets = true).
+    let path = `${basePath}${bindings.substitute(request.path, true)}`
+    const query = Object.entries(request.query)
+    if (query.length) path += `?${new URLSearchParams(query.map(([name, value]) => [name, bindings.substitute(value, true)])).toString()}`
+    const outgoing: Record<string, string> = {}
     for (const [name, value] of Object.entries(request.headers)) {
-      if (SKIP_REQUEST_HEADERS.has(name) || value.includes('<redacted:')) continue
-      headers.set(name, bindings.substitute(value))
+      if (SKIP_REQUEST_HEADERS.has(name)) continue
+      // A recorded cookie is the jar's live cookies; another redacted header is sent only once its value is known.
+      if (name === 'cookie') {
+        const cookies = jar.getCookieStringSync(new URL(path, base).href)
+        if (cookies) outgoing.cookie = cookies
+        continue
+      }
+      if (value.includes('<redacted:') && !bindings.knows(value)) continue
+      outgoing[name] = bindings.substitute(value, true)
     }
-    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value)
-    const body = request.body !== undefined ? JSON.stringify(bindings.substituteJson(request.body)) : request.bodyText !== undefined ? bindings.substitute(request.bodyText) : undefined
+    for (const [name, value] of Object.entries(options.headers ?? {})) outgoing[name.toLowerCase()] = value
+    const body = request.body !== undefined ? bindings.substituteJsonText(recordedJson(request.body), true) : request.bodyText !== undefined ? bindings.substitute(request.bodyText, true) : undefined
     const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
     live.set(interaction.id, x)
+    active.add(interaction.id)
     const recorded = interaction.response
+    const items = recordedItems(interaction)
+    // Compared as it arrives: placeholders in the answer (a client id, a token) bind before the next request needs them.
+    const check = (index: number, value: unknown) => {
+      const want = items[index]
+      if (!want) return
+      ;(x.differences ??= [])[index] = matcher.compare(want.value, value, bindings)
+    }
     // node:http with a keep-alive agent, not fetch: on a busy machine fetch costs several times more per request (see docs/recordings.md).
     x.done = new Promise<void>((resolve) => {
       let settled = false
@@ -240,29 +300,34 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         x.endReason = x.abort.signal.aborted ? 'client-aborted' : reason
         if (error !== undefined && !x.abort.signal.aborted) {
           x.error = (error as Error).message
-          x.connectError = x.status === undefined ? connectFailure(error, url) : undefined
+          x.connectError = x.status === undefined ? connectFailure(error, base) : undefined
         }
         x.ended = true
+        active.delete(interaction.id)
         notify()
         resolve()
       }
-      const outgoing: Record<string, string> = {}
-      headers.forEach((value, name) => (outgoing[name] = value))
       if (body !== undefined) outgoing['content-length'] = String(Buffer.byteLength(body))
-      const send = url.protocol === 'https:' ? https.request : http.request
-      const req = send(url, { method: request.method, headers: outgoing, agent: url.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
+      const req = (secure ? https.request : http.request)({ protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: request.method, headers: outgoing, agent: secure ? httpsAgent : httpAgent }, (res) => {
         x.status = res.statusCode ?? 0
-        const got = new Headers()
-        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) got.set(name, Array.isArray(value) ? value.join(', ') : value)
+        const got: Record<string, string> = {}
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) got[name] = Array.isArray(value) ? value.join(', ') : value
         x.headers = got
+        for (const cookie of res.headers['set-cookie'] ?? []) {
+          try {
+            jar.setCookieSync(cookie, new URL(path, base).href)
+          } catch {
+            // A cookie the jar refuses (wrong domain) is one a browser would refuse too.
+          }
+        }
         // Bind placeholders in headers as soon as they arrive: the next request may need them.
         for (const [name, value] of Object.entries(recorded?.headers ?? {})) {
-          const live1 = got.get(name)
-          if (live1 !== null && Bindings.has(value) && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
+          const live1 = got[name]
+          if (live1 !== undefined && Bindings.has(value) && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
         }
         notify()
         res.setEncoding('utf8')
-        if ((got.get('content-type') ?? '').includes('text/event-stream')) {
+        if ((got['content-type'] ?? '').includes('text/event-stream')) {
           const recordedSse = recorded?.sse ?? []
           const parser = createParser({
             onEvent: (event) => {
@@ -270,11 +335,12 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
               x.sse.push({ event: event.event ?? 'message', id: event.id, data: event.data })
               const want = recordedSse[index]
               if (want?.id !== undefined && event.id !== undefined) bindings.match(want.id, event.id)
-              if (want?.dataText !== undefined) bindings.match(want.dataText, event.data)
+              if (recorded?.sse) check(index, parseMaybe(event.data))
               notify()
             },
             onRetry: (retry) => {
               x.sse.push({ event: 'retry', retry, data: '' })
+              if (recorded?.sse) check(x.sse.length - 1, '')
               notify()
             },
           })
@@ -282,7 +348,10 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         } else {
           let text = ''
           res.on('data', (chunk: string) => (text += chunk))
-          res.on('end', () => (x.body = text))
+          res.on('end', () => {
+            x.body = text
+            if (!recorded?.sse && text !== '') check(0, parseMaybe(text))
+          })
         }
         res.on('end', () => finish('complete'))
         res.on('error', (error) => finish(`error: ${error.message}`, error))
@@ -374,7 +443,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         mismatches.push({ interaction: interaction.id, request, where, difference: { path: '(message)', matcher: 'missing', expected: want.value, received: undefined } })
         continue
       }
-      const differences = matcher.compare(want.value, got, bindings)
+      const differences = x.differences?.[i] ?? matcher.compare(want.value, got, bindings)
       if (differences.length) mismatches.push({ interaction: interaction.id, request, where, difference: differences[0]! })
     }
   }

@@ -81,6 +81,33 @@ export class Placeholders {
 
 const SESSION_IN_TEXT = /[?&]sessionId=([^&\s"'#]+)/g
 
+/**
+ * Pairs each secret value of a JSON answer with the redaction that replaced it (`abc…` → `access_token`),
+ * by walking the value before and after redaction side by side.
+ */
+function learnRedactions(raw: unknown, redacted: unknown, out: Map<string, string>): void {
+  if (typeof raw === 'string' && typeof redacted === 'string') {
+    const name = /^<redacted:([^>]+)>$/.exec(redacted)?.[1]
+    if (name && raw !== redacted && raw.length >= 8) out.set(raw, name)
+    return
+  }
+  if (Array.isArray(raw) && Array.isArray(redacted)) raw.forEach((item, index) => learnRedactions(item, redacted[index], out))
+  else if (raw !== null && typeof raw === 'object' && redacted !== null && typeof redacted === 'object') {
+    for (const [key, value] of Object.entries(raw)) learnRedactions(value, (redacted as Record<string, unknown>)[key], out)
+  }
+}
+
+/** Client ids a dynamic registration issued (RFC 7591 `client_id` of a JSON answer): they change every run. */
+function learnClientIds(text: string | undefined, ids: Placeholders): void {
+  if (!text || !text.includes('"client_id"')) return
+  try {
+    const body = JSON.parse(text) as { client_id?: unknown }
+    if (typeof body?.client_id === 'string' && body.client_id.length >= 8 && !/^https?:/.test(body.client_id)) ids.for('client', body.client_id)
+  } catch {
+    // Not JSON: nothing to learn.
+  }
+}
+
 function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   if (typeof value === 'string') return fn(value)
   if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn))
@@ -145,6 +172,27 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
     const header = x.request.headers['mcp-session-id'] ?? x.response?.headers['mcp-session-id']
     if (header) ids.for('session', header)
     for (const event of x.response?.sse ?? []) for (const m of event.data.matchAll(SESSION_IN_TEXT)) ids.for('session', decodeURIComponent(m[1]!))
+    learnClientIds(x.response?.bodyText, ids)
+  }
+  // Secrets an answer carried (an access token), so that a header carrying the same secret later is
+  // redacted under the same name (`Bearer <redacted:access_token>`): a replay then sends the live token it got.
+  const secrets = new Map<string, string>()
+  for (const x of exchanges) {
+    const text = x.response?.bodyText
+    if (!text || !/^\s*[[{]/.test(text)) continue
+    try {
+      const raw = JSON.parse(text) as unknown
+      learnRedactions(raw, applyJsonRedactors(raw, redactors), secrets)
+    } catch {
+      // Not JSON.
+    }
+  }
+  /** A redacted header whose raw value is `[scheme ]<a known secret>` names that secret's redaction. */
+  const linkSecret = (raw: string, redactedValue: string) => {
+    if (!/^(?:\S+ )?<redacted:[^>]+>$/.test(redactedValue)) return redactedValue
+    const found = /^(\S+ )?(\S+)$/.exec(raw)
+    const name = found ? secrets.get(found[2]!) : undefined
+    return name ? `${found![1] ?? ''}<redacted:${name}>` : redactedValue
   }
   for (const event of session.events) {
     if (typeof event.detail.session === 'string' && event.detail.session) ids.for('session', event.detail.session)
@@ -154,7 +202,7 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
   // The recorded server's origin becomes `<origin>`: a replay or a mock puts its own in its place.
   const origins = (session.origins ?? []).filter(Boolean)
   const fix = (s: string) => {
-    let out = ids.replaceIn(s, ['session'])
+    let out = ids.replaceIn(s, ['session', 'client'])
     for (const origin of origins) if (out.includes(origin) || out.includes(encodeURIComponent(origin))) out = out.split(origin).join('<origin>').split(encodeURIComponent(origin)).join(encodeURIComponent('<origin>'))
     return out
   }
@@ -163,7 +211,9 @@ export function buildCassette(session: CapturedSession, meta: CassetteMeta, opti
     const reqHeaders: Record<string, string> = {}
     for (const [name, value] of Object.entries(applyHeaderRedactors(x.request.headers, redactors))) {
       if (DROPPED_REQUEST_HEADERS.has(name)) continue
-      reqHeaders[name] = name === 'last-event-id' ? ids.for('event', value) : fix(URL_VALUED_HEADERS.has(name) ? redactUrl(value, redactors) : value)
+      const raw = x.request.headers[name]
+      const linked = raw !== undefined && raw !== value ? linkSecret(raw, value) : value
+      reqHeaders[name] = name === 'last-event-id' ? ids.for('event', linked) : fix(URL_VALUED_HEADERS.has(name) ? redactUrl(linked, redactors) : linked)
     }
     const query: Record<string, string> = {}
     for (const [name, value] of applyFieldRedactors(new URLSearchParams(x.request.query), redactors)) query[name] = fix(redactUrl(value, redactors))

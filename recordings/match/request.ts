@@ -131,8 +131,17 @@ export class RequestMatcher {
     return out.sort((a, b) => depth(a.field) - depth(b.field))
   }
 
+  /** Whether a path is ignored, by JSON-RPC method and path: the same few paths come back on every request. */
+  readonly #ignoredCache = new Map<string, boolean>()
+
   #ignored(path: string, rpc: string): boolean {
-    return this.#ignore.some((i) => (i.method === undefined || i.method === rpc) && i.re.test(path))
+    const key = `${rpc} ${path}`
+    let ignored = this.#ignoredCache.get(key)
+    if (ignored === undefined) {
+      ignored = this.#ignore.some((i) => (i.method === undefined || i.method === rpc) && i.re.test(path))
+      if (this.#ignoredCache.size < 10_000) this.#ignoredCache.set(key, ignored)
+    }
+    return ignored
   }
 
   #compare(recorded: unknown, live: unknown, path: string, rpc: string, out: RequestDifference[]): void {
@@ -161,11 +170,21 @@ export class RequestMatcher {
   }
 }
 
-/** Equal, or both timestamps, or the recorded one is a redaction or an unbound placeholder. */
+/** A redaction, as is or percent-encoded inside a URL or form (`%3Credacted%3Astate%3E`). */
+const REDACTION = /<redacted:[^>]+>|%3Credacted%3A[\w.-]+%3E/g
+const redactedPatterns = new Map<string, RegExp>()
+
+/** Equal, or both timestamps, or equal except where the recorded one has redactions (each matches anything). */
 function sameString(recorded: string, live: string): boolean {
   if (recorded === live) return true
   if (TIMESTAMP.test(recorded) && TIMESTAMP.test(live)) return true
-  return /^(?:\S+ )?<redacted:[^>]+>$/.test(recorded)
+  if (!recorded.includes('redacted')) return false
+  let pattern = redactedPatterns.get(recorded)
+  if (!pattern) {
+    pattern = new RegExp(`^${recorded.split(REDACTION).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*?')}$`)
+    if (redactedPatterns.size < 10_000) redactedPatterns.set(recorded, pattern)
+  }
+  return pattern.test(live)
 }
 
 function depth(field: string): number {

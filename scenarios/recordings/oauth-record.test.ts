@@ -3,6 +3,8 @@
  * The proxy rewrites the server's URLs (challenge, metadata, redirects) to its own, so discovery,
  * registration, consent, the upstream sign-in, the callback, the token exchange and the authenticated
  * MCP session all pass through it, and none of the credentials reach the cassette.
+ * Issue 14 "Done when": the cassette replays green against a freshly started server, whose client id,
+ * state, codes, PKCE pair, tokens and session ids all differ from the recorded run's.
  */
 import { readFile } from 'node:fs/promises'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -19,6 +21,8 @@ import { startOAuthEmulator } from '../helpers/oauth-emulator.ts'
 import { signIn, type SignIn } from '../helpers/oauth-flow.ts'
 import { freePort, waitForPort } from '../helpers/targets.ts'
 
+const ALICE = { id: 1001, login: 'alice', name: 'Alice Example', email: 'alice@example.com' }
+
 let emulator: Emulator
 let dir: string
 let file: string
@@ -26,7 +30,7 @@ let session: SignIn
 let whoami: string
 
 beforeAll(async () => {
-  ;({ emulator } = await startOAuthEmulator({ provider: upstream.github({ users: [{ id: 1001, login: 'alice', name: 'Alice Example', email: 'alice@example.com' }] }) }))
+  ;({ emulator } = await startOAuthEmulator({ provider: upstream.github({ users: [ALICE] }) }))
   dir = await mkdtemp(path.join(os.tmpdir(), 'o-'))
   file = path.join(dir, 'oauth.json')
   const port = await freePort()
@@ -78,3 +82,37 @@ test('the recorded sign-in replays green against the cassette\'s own mock', asyn
     await mock.close()
   }
 })
+
+test('run-varying OAuth values are placeholders bound at replay time: the registered client id, and the token under the name of the answer that issued it', async () => {
+  const cassette = await loadCassette(file)
+  const register = cassette.interactions.find((i) => i.request.path === '/register')!
+  expect((register.response!.body as { client_id: string }).client_id).toBe('<client-1>')
+  expect(JSON.stringify(cassette.interactions)).not.toContain(session.client.client_id)
+  const call = cassette.interactions.find((i) => i.request.headers.authorization !== undefined)!
+  expect(call.request.headers.authorization).toBe('Bearer <redacted:access_token>')
+})
+
+test('the recorded sign-in replays green against a freshly started emulator with the same upstream provider', async () => {
+  const { emulator: fresh } = await startOAuthEmulator({ provider: upstream.github({ users: [ALICE] }) })
+  try {
+    const result = await replay(file, { target: fresh.url, throwOnMismatch: false, waitMs: 20_000 })
+    expect(result.report).toBe('')
+    expect(result.ok).toBe(true)
+  } finally {
+    await fresh.dispose()
+  }
+}, 180_000)
+
+test('a genuinely different answer from a fresh server still fails the replay, at the differing field of whoami', async () => {
+  const { emulator: fresh } = await startOAuthEmulator({ provider: upstream.github({ users: [{ ...ALICE, name: 'Alice Changed' }] }) })
+  try {
+    const result = await replay(file, { target: fresh.url, throwOnMismatch: false, waitMs: 20_000 })
+    expect(result.ok).toBe(false)
+    expect(result.differing).toBe(1)
+    expect(result.first?.request).toMatch(/^tools\/call/)
+    expect(result.first?.difference.path).toBe('result.content.0.text')
+    expect(String(result.first?.difference.received)).toContain('Alice Changed')
+  } finally {
+    await fresh.dispose()
+  }
+}, 180_000)
