@@ -75,9 +75,13 @@ export class CookieJar {
     return this.#jar.getCookieStringSync(target) || undefined
   }
 
-  /** Stores one `Set-Cookie` line for `url` (cookies handed back from Chromium). */
-  async set(line: string, url: URL | string): Promise<void> {
-    await this.#jar.setCookie(line, String(url), { ignoreError: true })
+  /** Replaces the cookies sent to `url` with these `Set-Cookie` lines (what Chromium kept for it). */
+  async replace(url: URL | string, lines: string[]): Promise<void> {
+    const target = String(url)
+    for (const cookie of this.#jar.getCookiesSync(target)) {
+      await this.#jar.setCookie(`${cookie.key}=; Path=${cookie.path ?? '/'}${cookie.secure ? '; Secure' : ''}; Max-Age=0`, target, { ignoreError: true })
+    }
+    for (const line of lines) await this.#jar.setCookie(line, target, { ignoreError: true })
   }
 
   /** The cookies that would be sent to `url`, with their attributes. */
@@ -228,7 +232,9 @@ async function runChromium(executable: string, base: URL, pageUrl: URL, response
   } catch {
     throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${pageUrl.href.split('?')[0]} needs JavaScript; install playwright-core (npm install -D playwright-core) so that Chromium can drive it.`)
   }
-  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true })
+  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true }).catch((error: Error) => {
+    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${pageUrl.href.split('?')[0]} needs JavaScript, and Chromium at ${executable} did not start: ${error.message.split('\n')[0]}`)
+  })
   try {
     const context = await browser.newContext()
     const cookies = toChromiumCookies(jar, base)
@@ -263,12 +269,14 @@ async function runChromium(executable: string, base: URL, pageUrl: URL, response
       // wait for the navigation; click again only if the page is still there.
       const button = page.getByRole('button', { name: wanted }).first()
       if (await button.isVisible().catch(() => false)) await button.click({ timeout: 5_000 }).catch(() => {})
-      outcome = await Promise.race([navigated, new Promise<undefined>((resolve) => setTimeout(resolve, 2_000))])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      outcome = await Promise.race([navigated, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 2_000)))])
+      clearTimeout(timer)
     }
-    // The cookies the page's scripts and fetches got (CSRF, state binding) go back into the jar.
-    for (const cookie of await context.cookies(base.origin)) {
-      await jar.set(`${cookie.name}=${cookie.value}; Path=${cookie.path}${cookie.secure ? '; Secure' : ''}${cookie.httpOnly ? '; HttpOnly' : ''}; SameSite=${cookie.sameSite}${cookie.expires > 0 ? `; Expires=${new Date(cookie.expires * 1000).toUTCString()}` : ''}`, base)
-    }
+    // Chromium started with the jar's cookies for the Worker, so what it kept (CSRF, state binding,
+    // cleared ones gone) replaces them.
+    const kept = await context.cookies(base.origin)
+    await jar.replace(base, kept.map((cookie) => `${cookie.name}=${cookie.value}; Path=${cookie.path}${cookie.secure ? '; Secure' : ''}${cookie.httpOnly ? '; HttpOnly' : ''}; SameSite=${cookie.sameSite}${cookie.expires > 0 ? `; Expires=${new Date(cookie.expires * 1000).toUTCString()}` : ''}`))
     if (outcome) return outcome
     return { stopped: { url: new URL(page.url()), status: response.status, body: (await page.locator('body').innerText().catch(() => '')).slice(0, 2_000) } }
   } finally {
