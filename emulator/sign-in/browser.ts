@@ -7,6 +7,7 @@
  * its scripts start; the headless browser then goes on from there.
  */
 import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CookieJar as ToughCookieJar } from 'tough-cookie'
 import { HarnessError } from '../../core/errors.ts'
 import { UPSTREAM_BROWSER_PATH } from '../plugins/upstream/index.ts'
@@ -269,9 +270,9 @@ async function runChromium(executable: string, base: URL, pageUrl: URL, response
       // wait for the navigation; click again only if the page is still there.
       const button = page.getByRole('button', { name: wanted }).first()
       if (await button.isVisible().catch(() => false)) await button.click({ timeout: 5_000 }).catch(() => {})
-      let timer: ReturnType<typeof setTimeout> | undefined
-      outcome = await Promise.race([navigated, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 2_000)))])
-      clearTimeout(timer)
+      const pause = new AbortController()
+      outcome = await Promise.race([navigated, sleep(2_000, undefined, { signal: pause.signal }).catch(() => undefined)])
+      pause.abort()
     }
     // Chromium started with the jar's cookies for the Worker, so what it kept (CSRF, state binding,
     // cleared ones gone) replaces them.
