@@ -69,6 +69,12 @@ export async function packProject(dest: string): Promise<{ tarball: string; resu
   return { tarball: path.join(dest, name), result }
 }
 
+/**
+ * `npx --no`: run the project's own bin, never a package of that name fetched from the registry
+ * (with CI set, npx would otherwise install a missing one without asking).
+ */
+export const NPX_LOCAL = ['--no']
+
 /** A served Worker: what `serve --json` announced, and how to stop it. */
 export interface Served {
   ready: { url: string; mcp: string; [field: string]: unknown }
@@ -78,11 +84,11 @@ export interface Served {
 }
 
 /**
- * Starts `npx mcp-harness serve --port 0 --json …` in `cwd` and waits for its JSON ready line.
+ * Starts `npx --no mcp-harness serve --port 0 --json …` in `cwd` and waits for its JSON ready line.
  * @example const served = await serveChild(project, ['--upstream', 'github']); served.ready.mcp
  */
 export async function serveChild(cwd: string, extraArgs: string[] = [], timeoutMs = 180_000): Promise<Served> {
-  const child = spawn('npx', ['mcp-harness', 'serve', '--port', '0', '--json', ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('npx', [...NPX_LOCAL, 'mcp-harness', 'serve', '--port', '0', '--json', ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))

@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { browserLane } from '../browser/chromium.ts'
-import { explain, packProject, ROOT, run, serveChild, type Served } from './packaging.ts'
+import { explain, NPX_LOCAL, packProject, ROOT, run, serveChild, type Served } from './packaging.ts'
 
 // Issue 10, done when: "In a Worker project outside this repo with the package installed:
 // `npx mcp-harness serve --upstream github` on a GitHub-OAuth McpAgent Worker, then
@@ -79,7 +79,7 @@ async function signInAndCall({ project, upstream, tool, user, serveArgs = [], la
   const served: Served = await serveChild(cwd, ['--upstream', upstream, ...serveArgs])
   const context = () => `\n--- serve stdout\n${served.output().stdout.slice(-2000)}\n--- serve stderr\n${served.output().stderr.slice(-2000)}`
   try {
-    const token = await run('npx', ['mcp-harness', 'token', '--url', served.ready.mcp], { cwd, timeoutMs: 180_000 })
+    const token = await run('npx', [...NPX_LOCAL, 'mcp-harness', 'token', '--url', served.ready.mcp], { cwd, timeoutMs: 180_000 })
     expect(token.code, explain('npx mcp-harness token', token) + context()).toBe(0)
     expect(token.stdout, explain('npx mcp-harness token', token)).toMatch(/^\S+\n$/)
     const client = new Client({ name: 'sign-in-installed', version: '1.0.0' })
