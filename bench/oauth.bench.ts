@@ -3,7 +3,8 @@
  * discovery → dynamic registration → authorize (consent, upstream, callback) → token → first tool
  * call (MCP initialize + whoami). Then `mcp-harness token` end to end (register → token) per
  * provider, each against its template fixture: in process (`signIn()`, first run and p50) and as a
- * process, against `mcp-harness --help` as the process baseline measured in the same run.
+ * process, against `mcp-harness --help` as the process baseline measured in the same run; with
+ * Chromium installed, also the GitHub Worker whose approval page needs JavaScript.
  * Writes bench/results/oauth.json and prints markdown tables.
  * @example npm run bench:oauth -- --runs 20
  */
@@ -15,6 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createEmulator, signIn, upstream, type UpstreamProvider } from '../emulator/index.ts'
+import { findChromium } from '../emulator/sign-in/browser.ts'
 import { startOAuthEmulator } from '../scenarios/helpers/oauth-emulator.ts'
 
 const runsArg = process.argv.indexOf('--runs')
@@ -60,6 +62,8 @@ const PROVIDERS: { provider: string; config: string; make: () => UpstreamProvide
   { provider: 'google', config: 'scenarios/fixtures/google-oauth', make: () => upstream.google() },
   { provider: 'cloudflare', config: 'scenarios/fixtures/cloudflare-stateless', make: () => upstream.cloudflare() },
   { provider: 'auth0 (OIDC, ID token verified against JWKS)', config: 'scenarios/fixtures/oidc-jwks', make: () => upstream.auth0() },
+  // The same GitHub Worker with an approval page only a real browser can submit: Chromium runs it.
+  ...(findChromium() ? [{ provider: 'github, approval page needing JavaScript (Chromium)', config: 'scenarios/fixtures/github-oauth', make: () => upstream.github(), vars: { APPROVAL_PAGE: 'script-form' } }] : []),
 ]
 const TOKEN_RUNS = Math.max(3, Math.round(RUNS / 2))
 const PROCESS_RUNS = 3
@@ -72,8 +76,8 @@ const cliProcess = async (args: string[]) => {
 const processBaseline: number[] = []
 for (let i = 0; i < PROCESS_RUNS; i++) processBaseline.push((await cliProcess(['--help'])).ms)
 const byProvider: Record<string, unknown> = {}
-for (const { provider, config, make } of PROVIDERS) {
-  const emulator = await createEmulator({ config, workerLog: 'silent', upstream: { providers: [make()] } })
+for (const { provider, config, make, vars } of PROVIDERS) {
+  const emulator = await createEmulator({ config, vars, workerLog: 'silent', upstream: { providers: [make()] } })
   try {
     const inProcess: number[] = []
     for (let i = 0; i < TOKEN_RUNS; i++) inProcess.push((await signIn(emulator)).timings.totalMs)

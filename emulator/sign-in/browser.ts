@@ -3,9 +3,11 @@
  * cookie jar (tough-cookie: RFC 6265bis, `__Host-` prefixes, Secure on loopback as browsers treat
  * it), follows redirects by hand, submits whatever approval form the Worker renders (parse5), and
  * visits mocked upstream authorize pages through the emulator's front door. A page that only works
- * with JavaScript is handed to Chromium (playwright-core) when one is installed.
+ * with JavaScript is run in Chromium (playwright-core) when one is installed, up to the navigation
+ * its scripts start; the headless browser then goes on from there.
  */
 import { existsSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CookieJar as ToughCookieJar } from 'tough-cookie'
 import { HarnessError } from '../../core/errors.ts'
 import { UPSTREAM_BROWSER_PATH } from '../plugins/upstream/index.ts'
@@ -74,6 +76,20 @@ export class CookieJar {
     return this.#jar.getCookieStringSync(target) || undefined
   }
 
+  /** Replaces the cookies sent to `url` with these `Set-Cookie` lines (what Chromium kept for it). */
+  async replace(url: URL | string, lines: string[]): Promise<void> {
+    const target = String(url)
+    for (const cookie of this.#jar.getCookiesSync(target)) {
+      await this.#jar.setCookie(`${cookie.key}=; Path=${cookie.path ?? '/'}${cookie.secure ? '; Secure' : ''}; Max-Age=0`, target, { ignoreError: true })
+    }
+    for (const line of lines) await this.#jar.setCookie(line, target, { ignoreError: true })
+  }
+
+  /** The cookies that would be sent to `url`, with their attributes. */
+  cookies(url: URL | string) {
+    return this.#jar.getCookiesSync(String(url))
+  }
+
   names(url?: URL | string): string[] {
     const target = url ? String(url) : this.#lastUrl
     return target ? this.#jar.getCookiesSync(target).map((cookie) => cookie.key) : []
@@ -88,6 +104,12 @@ export class CookieJar {
 export function findChromium(explicit?: string): string | undefined {
   const candidates = explicit ? [explicit] : process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
   return candidates.find((candidate) => existsSync(candidate))
+}
+
+/** A request body the browser sends: a form it submitted, or what a page's script posted. */
+interface RequestBody {
+  data: string | Uint8Array<ArrayBuffer>
+  type: string
 }
 
 /** The URL the browser actually requests: another origin's page is a mocked upstream's, served by the emulator. */
@@ -108,7 +130,7 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
   const maxSteps = options.maxSteps ?? 16
   const steps: BrowserStep[] = []
   let method = 'GET'
-  let body: URLSearchParams | undefined
+  let body: RequestBody | undefined
   let url = start
   let referer: string | undefined
   for (let step = 0; step < maxSteps; step++) {
@@ -122,12 +144,12 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
     const cookie = jar.header(target)
     if (cookie) headers.cookie = cookie
     if (body) {
-      headers['content-type'] = 'application/x-www-form-urlencoded'
+      headers['content-type'] = body.type
       // Form posts carry Origin and Referer, as browsers send them; CSRF checks often read them.
       headers.origin = url.origin
     }
     if (referer) headers.referer = referer
-    const response = await fetch(target, { method, headers, body, redirect: 'manual' })
+    const response = await fetch(target, { method, headers, body: body?.data, redirect: 'manual' })
     await jar.store(response, target)
     const location = response.headers.get('location') ?? undefined
     const text = location ? '' : await response.text()
@@ -145,7 +167,7 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
       referer = url.href
       method = page.form.method
       url = page.form.action
-      body = method === 'POST' ? new URLSearchParams(page.form.fields) : undefined
+      body = method === 'POST' ? { data: new URLSearchParams(page.form.fields).toString(), type: 'application/x-www-form-urlencoded' } : undefined
       if (method === 'GET') for (const [key, value] of page.form.fields) url.searchParams.append(key, value)
       continue
     }
@@ -157,7 +179,16 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
     }
     if (page?.needsJavaScript && options.javascript !== 'never') {
       const executable = findChromium(options.chromiumPath)
-      if (executable) return runChromium(executable, base, url, clientRedirect, options, steps, jar)
+      if (executable) {
+        const outcome = await runChromium(executable, base, target, { status: response.status, contentType: response.headers.get('content-type') ?? 'text/html', body: text }, options, jar)
+        steps[steps.length - 1].chromium = true
+        if ('stopped' in outcome) return { finalUrl: url, reachedClient: false, steps, lastStatus: outcome.stopped.status, lastBody: outcome.stopped.body }
+        referer = url.href
+        method = outcome.navigate.method
+        url = outcome.navigate.url
+        body = outcome.navigate.body
+        continue
+      }
     }
     return { finalUrl: url, reachedClient: false, steps, lastStatus: response.status, lastBody: text, ...(page?.needsJavaScript ? { needsJavaScript: true } : {}) }
   }
@@ -165,47 +196,90 @@ export async function runBrowser(emulatorUrl: URL | string, authorizeUrl: URL | 
 }
 
 /** Chromium's flags: headless, nothing that phones home. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+/** How long Chromium may run one page's scripts before the flow gives up on it. */
+const CHROMIUM_PAGE_MS = 20_000
+
+/** What Chromium hands back: the navigation the page's scripts started, or the page it stopped on. */
+type ChromiumOutcome = { navigate: { method: string; url: URL; body?: RequestBody } } | { stopped: { url: URL; status: number; body: string } }
+
+/** Copies tough-cookie's cookies for `base` into Chromium, attributes included (`__Host-` needs Secure and Path=/). */
+function toChromiumCookies(jar: CookieJar, base: URL) {
+  return jar.cookies(base).map((cookie) => ({
+    name: cookie.key,
+    value: cookie.value,
+    domain: base.hostname,
+    path: cookie.path ?? '/',
+    secure: Boolean(cookie.secure),
+    httpOnly: Boolean(cookie.httpOnly),
+    sameSite: (({ strict: 'Strict', lax: 'Lax', none: 'None' }) as const)[String(cookie.sameSite).toLowerCase() as 'strict' | 'lax' | 'none'] ?? 'Lax',
+  }))
+}
 
 /**
- * Continues a flow in Chromium from a page that needs JavaScript: other origins are routed to the
- * emulator's mocked upstream pages, the client's redirect URI is caught instead of loaded, and the
- * page's approve button is clicked.
+ * Runs a page that needs JavaScript in Chromium (playwright-core): the page's HTML as the headless
+ * browser received it, the jar's cookies, its scripts and fetches against the Worker, and a click on
+ * its approve (or deny) button. The navigation the page then starts (a form post, `location.assign`
+ * to the upstream, the client's callback) is caught, not loaded, and handed back with Chromium's
+ * cookies: the headless browser goes on from there, so mocked upstream pages and the client's
+ * redirect URI are handled in one place, and no request leaves the loopback.
  */
-async function runChromium(executable: string, base: URL, start: URL, clientRedirect: string, options: BrowserOptions, steps: BrowserStep[], jar: CookieJar): Promise<BrowserResult> {
+async function runChromium(executable: string, base: URL, pageUrl: URL, response: { status: number; contentType: string; body: string }, options: BrowserOptions, jar: CookieJar): Promise<ChromiumOutcome> {
   // playwright-core is an optional peer, loaded only here: most consent pages never need it.
   let chromium: typeof import('playwright-core').chromium
   try {
     ;({ chromium } = await import('playwright-core'))
   } catch {
-    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${start.href.split('?')[0]} needs JavaScript; install playwright-core (npm install -D playwright-core) so that Chromium can drive it.`)
+    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${pageUrl.href.split('?')[0]} needs JavaScript; install playwright-core (npm install -D playwright-core) so that Chromium can drive it.`)
   }
-  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true })
+  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_ARGS, headless: true }).catch((error: Error) => {
+    throw new HarnessError('ERR_SIGN_IN', `Failed to sign in at step "consent": the page at ${pageUrl.href.split('?')[0]} needs JavaScript, and Chromium at ${executable} did not start: ${error.message.split('\n')[0]}`)
+  })
   try {
     const context = await browser.newContext()
-    const cookie = jar.header(base)
-    if (cookie) await context.addCookies(cookie.split('; ').map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1), url: base.origin })))
-    let reached: URL | undefined
-    await context.route('**/*', async (route) => {
-      const url = new URL(route.request().url())
-      if (clientRedirect && `${url.origin}${url.pathname}` === clientRedirect.split('?')[0]) {
-        reached = url
-        return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>signed in</title>' })
-      }
-      if (url.origin !== base.origin) return route.fulfill({ status: 302, headers: { location: viaFrontDoor(url, base, options).href } })
-      return route.continue()
-    })
+    const cookies = toChromiumCookies(jar, base)
+    if (cookies.length) await context.addCookies(cookies)
     const page = await context.newPage()
-    const response = await page.goto(start.href, { waitUntil: 'load' })
-    steps.push({ method: 'GET', url: start.href, status: response?.status() ?? 0, chromium: true })
-    const deadline = Date.now() + 15_000
-    while (!reached && Date.now() < deadline) {
-      const button = page.getByRole('button', { name: options.consent === 'deny' ? /deny|reject|decline|cancel/i : /approve|allow|accept|authori[sz]e|grant|continue|confirm|yes/i }).first()
+    let served = false
+    let handBack: (outcome: ChromiumOutcome) => void = () => {}
+    const navigated = new Promise<ChromiumOutcome>((resolve) => (handBack = resolve))
+    await context.route('**/*', async (route) => {
+      const request = route.request()
+      const url = new URL(request.url())
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+        // The first navigation is the page the headless browser already fetched: serve it as received.
+        if (!served) {
+          served = true
+          return route.fulfill({ status: response.status, contentType: response.contentType, body: response.body })
+        }
+        const data = request.postDataBuffer()
+        handBack({ navigate: { method: request.method(), url, ...(data ? { body: { data: new Uint8Array(data), type: (await request.allHeaders())['content-type'] ?? 'application/x-www-form-urlencoded' } } : {}) } })
+        return route.abort('aborted')
+      }
+      // The page's own fetches and assets go to the Worker; nothing else leaves the loopback.
+      if (url.origin === base.origin) return route.continue()
+      return route.abort('blockedbyclient')
+    })
+    await page.goto(pageUrl.href, { waitUntil: 'load' })
+    const wanted = options.consent === 'deny' ? /deny|reject|decline|cancel/i : /approve|allow|accept|authori[sz]e|grant|continue|confirm|yes/i
+    const deadline = Date.now() + CHROMIUM_PAGE_MS
+    let outcome: ChromiumOutcome | undefined
+    while (!outcome && Date.now() < deadline) {
+      // Scripts render the buttons when they are ready (often after a fetch): click one when it shows, then
+      // wait for the navigation; click again only if the page is still there.
+      const button = page.getByRole('button', { name: wanted }).first()
       if (await button.isVisible().catch(() => false)) await button.click({ timeout: 5_000 }).catch(() => {})
-      await page.waitForURL((url) => Boolean(reached) || url.href !== page.url(), { timeout: 1_000 }).catch(() => {})
+      const pause = new AbortController()
+      outcome = await Promise.race([navigated, sleep(2_000, undefined, { signal: pause.signal }).catch(() => undefined)])
+      pause.abort()
     }
-    if (reached) return { finalUrl: reached, reachedClient: true, steps, lastStatus: 0, lastBody: '' }
-    return { finalUrl: new URL(page.url()), reachedClient: false, steps, lastStatus: 200, lastBody: (await page.content()).slice(0, 2_000) }
+    // Chromium started with the jar's cookies for the Worker, so what it kept (CSRF, state binding,
+    // cleared ones gone) replaces them.
+    const kept = await context.cookies(base.origin)
+    await jar.replace(base, kept.map((cookie) => `${cookie.name}=${cookie.value}; Path=${cookie.path}${cookie.secure ? '; Secure' : ''}${cookie.httpOnly ? '; HttpOnly' : ''}; SameSite=${cookie.sameSite}${cookie.expires > 0 ? `; Expires=${new Date(cookie.expires * 1000).toUTCString()}` : ''}`))
+    if (outcome) return outcome
+    return { stopped: { url: new URL(page.url()), status: response.status, body: (await page.locator('body').innerText().catch(() => '')).slice(0, 2_000) } }
   } finally {
     await browser.close()
   }

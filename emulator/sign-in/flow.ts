@@ -301,7 +301,9 @@ export async function signIn(target: SignInTarget, input: SignInOptions = {}): P
       ? `the client's callback got error=${error}${browser.finalUrl.searchParams.get('error_description') ? ` (${browser.finalUrl.searchParams.get('error_description')})` : ''}`
       : `the flow stopped at ${last?.method ?? 'GET'} ${browser.finalUrl.href.split('?')[0]}, which answered HTTP ${browser.lastStatus}${browser.lastBody ? `: ${browser.lastBody.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`
     if (browser.needsJavaScript) {
-      throw signInError('consent', `the page at ${browser.finalUrl.href.split('?')[0]} needs JavaScript and no Chromium was found: install chromium or set CHROMIUM_PATH (the page has no form the headless browser can submit)`)
+      const page = browser.finalUrl.href.split('?')[0]
+      if (options.javascript === 'never') throw signInError('consent', `the page at ${page} needs JavaScript (it has no form the headless browser can submit) and javascript is 'never' (--no-javascript): allow Chromium to run it`)
+      throw signInError('consent', `the page at ${page} needs JavaScript and no Chromium was found: install chromium or set CHROMIUM_PATH (the page has no form the headless browser can submit)`)
     }
     // Once the browser went to the upstream, a stop there or at the Worker's callback is the upstream sign-in's.
     const afterUpstream = browser.steps.some((step) => new URL(step.url).origin !== mcpUrl.origin)

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -6,61 +5,14 @@ import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { env, explain, packProject, ROOT, run, serveChild } from './packaging.ts'
 
 // Requirement (installing into a user's Worker project): the packed tarball, installed into a copy of
 // a Worker project outside this repository, serves, tests, type-checks and diagnoses that Worker, and
 // the Python package does the same from a fresh virtual environment. Everything runs as a user runs
 // it: `npm pack`, `npm install`, `npx …`, `pip install`, `pytest`.
-const ROOT = path.resolve(import.meta.dirname, '../..')
 const FIXTURE = path.join(ROOT, 'scenarios/fixtures/installed-worker')
 const INSTALL_TIMEOUT_MS = 900_000
-
-// The child commands run on the Node that runs this test (>= 22.12), as they would on a user's
-// machine; npm's own npm_* variables from `npm test` must not leak into the nested npm.
-const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(npm_|MCP_HARNESS_)/i.test(name) && name !== 'INIT_CWD'))
-env.PATH = [path.dirname(process.execPath), process.env.PATH].join(path.delimiter)
-env.NO_COLOR = '1'
-env.CI = 'true'
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-  ms: number
-}
-
-function run(command: string, args: string[], options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  const started = performance.now()
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stdout = ''
-    let stderr = ''
-    const timer = setTimeout(() => {
-      stderr += `\n[test] ${command} ${args.join(' ')} timed out after ${(options.timeoutMs ?? 300_000) / 1000} s\n`
-      killGroup(child, 'SIGKILL')
-    }, options.timeoutMs ?? 300_000)
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, ms: performance.now() - started })
-    })
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      resolve({ code: -1, stdout, stderr: stderr + String(error), ms: performance.now() - started })
-    })
-  })
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid) process.kill(-child.pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-const explain = (what: string, result: Run) => `${what} exited ${result.code}\n--- stdout\n${result.stdout.slice(-3000)}\n--- stderr\n${result.stderr.slice(-3000)}`
 
 let work: string
 let project: string
@@ -70,14 +22,11 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-install-'))
   project = path.join(work, 'my-mcp-worker')
   // 1. Pack as `npm publish` would: `prepare` builds dist/ with its declarations.
-  const pack = await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT, timeoutMs: 420_000 })
-  expect(pack.code, explain('npm pack', pack)).toBe(0)
-  timings.packMs = pack.ms
-  const tarball = (await readdir(work)).find((name) => name.endsWith('.tgz'))
-  expect(tarball, 'npm pack wrote no tarball').toBeDefined()
+  const pack = await packProject(work)
+  timings.packMs = pack.result.ms
   // 2. A copy of a Worker project outside the repository, with its own package.json and wrangler.
   await cp(FIXTURE, project, { recursive: true })
-  const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--save-dev', path.join(work, tarball!)], { cwd: project, timeoutMs: 600_000 })
+  const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--save-dev', pack.tarball], { cwd: project, timeoutMs: 600_000 })
   expect(install.code, explain('npm install', install)).toBe(0)
   timings.installMs = install.ms
 }, INSTALL_TIMEOUT_MS)
@@ -112,28 +61,15 @@ describe('the packed package in a Worker project outside the repository', () => 
   })
 
   test('`npx mcp-harness serve --port 0 --json` answers a TypeScript SDK client', async () => {
-    const child = spawn('npx', ['mcp-harness', 'serve', '--port', '0', '--json'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const served = await serveChild(project)
     try {
-      const ready = await new Promise<{ url: string; mcp: string }>((resolve, reject) => {
-        let stdout = ''
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk
-          const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'))
-          if (line) resolve(JSON.parse(line))
-        })
-        void exited.then((code) => reject(new Error(`serve exited ${code} before its ready line:\n${stderr.slice(-3000)}`)))
-      })
       const client = new Client({ name: 'install-test', version: '1.0.0' })
-      await client.connect(new StreamableHTTPClientTransport(new URL(ready.mcp)))
+      await client.connect(new StreamableHTTPClientTransport(new URL(served.ready.mcp)))
       const result = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })
       expect(result.content).toEqual([{ type: 'text', text: '5' }])
       await client.close()
     } finally {
-      killGroup(child, 'SIGTERM')
-      await exited
+      await served.stop()
     }
   }, 180_000)
 
