@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createParser } from 'eventsource-parser'
 import { z } from 'zod'
 import type { Transcript } from '../../core/transcript.ts'
@@ -69,6 +70,14 @@ interface TapEvent {
   conn?: string
   exchange?: number
   [key: string]: unknown
+}
+
+/** One report from the tap: its steps, and (when they changed) what pends in the isolate. */
+interface TapReport {
+  events: TapEvent[]
+  timers?: PendingTimer[]
+  waitUntil?: PendingWaitUntil[]
+  sockets?: PlainSocket[]
 }
 
 interface ConnInfo {
@@ -210,28 +219,40 @@ export class HopTap {
     }
   }
 
-  /** Handles one request from the tap (`/events` or `/verdict`). */
-  async handle(request: Request): Promise<Response> {
-    try {
-      return await this.#handle(request)
-    } catch (error) {
-      this.#transcript.record({ layer: 'harness', type: 'hop-tap-error', message: String((error as Error)?.stack ?? error) })
-      return Response.json({ armed: this.faults.armed, generation: this.faults.generation })
-    }
+  /**
+   * Handles one report from the tap (`/events` or `/verdict`), bound as a Node handler: no Fetch
+   * Request or Response is built on the way (the tap reports on every call, so this path stays lean).
+   */
+  handleNode(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      let answer: Record<string, unknown>
+      try {
+        answer = this.#report(req.url ?? '', JSON.parse(Buffer.concat(chunks).toString('utf8')) as TapReport)
+      } catch (error) {
+        this.#transcript.record({ layer: 'harness', type: 'hop-tap-error', message: String((error as Error)?.stack ?? error) })
+        answer = { armed: this.faults.armed, generation: this.faults.generation }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
+    })
   }
 
-  async #handle(request: Request): Promise<Response> {
-    const body = (await request.json()) as { events: TapEvent[]; timers?: PendingTimer[]; waitUntil?: PendingWaitUntil[]; sockets?: PlainSocket[] }
+  #report(path: string, body: TapReport): Record<string, unknown> {
     if (body.timers) this.#timers = body.timers
     if (body.waitUntil) this.#waitUntil = body.waitUntil
     if (body.sockets) this.#sockets = body.sockets
-    for (const event of body.events) this.#pending.set(`${event.p}:${event.s}`, event)
-    const isVerdict = new URL(request.url).pathname === '/verdict'
+    for (const event of body.events) {
+      // A report that arrives after the gap it left was skipped is recorded late, never dropped.
+      if ((event.s as number) < (this.#expected.get(event.p as string) ?? 1)) this.#record(event)
+      else this.#pending.set(`${event.p}:${event.s}`, event)
+    }
+    const isVerdict = path.startsWith('/verdict')
     const last = body.events.at(-1)
     // A verdict cannot wait for stragglers: everything up to its own step is recorded now.
     const step = this.#drain(isVerdict && last ? last : undefined)
     const verdict = isVerdict && step ? this.faults.verdict(step) : undefined
-    return Response.json({ armed: this.faults.armed, generation: this.faults.generation, ...verdict })
+    return { armed: this.faults.armed, generation: this.faults.generation, ...verdict }
   }
 
   /** Records buffered events in the tap's order; `upTo` forces progress past gaps up to that event. */
@@ -428,7 +449,7 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   // Durable Object classes stay exactly as wrangler configured them (Miniflare's namespace API too).
   const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\n`
   ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop' })
-  const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: (request: Request) => tap.handle(request) }
+  const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: { node: (req: IncomingMessage, res: ServerResponse) => tap.handleNode(req, res) } }
   ctx.patchAppWorker({ serviceBindings } as never)
   ctx.addMiddleware({
     name: HOP,

@@ -269,6 +269,9 @@ async function report(event, needVerdict = armed, ctx = undefined) {
     }
     return undefined
   }
+  // Batches already on their way carry earlier steps (an upgrade that tells which JSON-RPC request a
+  // frame answers): the verdict must not overtake them, or Node would judge the step without them.
+  if (inflight.size > 0) await Promise.all([...inflight])
   const events = queue.concat([event])
   queue = []
   try {
@@ -291,15 +294,13 @@ function learnArmed(generation, value) {
   armed = value
 }
 
-/** Reports an event and sends the batch at once; resolves when Node has it. */
-function reportNow(event, ctx = undefined) {
-  describe(event)
-  event.s = ++sequence
-  event.p = prefix
-  queue.push(event)
-  const sent = flush()
-  hold(ctx)
-  return sent
+/**
+ * Reports a step that needs no verdict (a result, a close): it joins the batch. The invocation is
+ * held open until the batch is delivered (hold), so nothing here waits on Node and a burst of calls
+ * costs one report to Node per window instead of one per step.
+ */
+function reportLater(event, ctx = undefined) {
+  return report(event, false, ctx)
 }
 
 function sleep(ms) {
@@ -351,9 +352,10 @@ async function tapFetch(stub, name, input, init, ctx) {
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (!isUpgrade) {
     const id = `${prefix}-f${++nextId}`
-    await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, armed, ctx)
+    if (armed) await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, true, ctx)
+    else reportLater({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, ctx)
     const response = await stub.fetch(request)
-    await reportNow({ kind: 'fetch-result', id, name, status: response.status }, ctx)
+    reportLater({ kind: 'fetch-result', id, name, status: response.status }, ctx)
     return response
   }
   const conn = `${prefix}-w${++nextId}`
@@ -366,13 +368,12 @@ async function tapFetch(stub, name, input, init, ctx) {
     mcpMessage: headers.get('cf-mcp-message'),
   }, armed, ctx)
   if (verdict?.action === 'fail-upgrade') {
-    // Sent at once: the request answers right away and would take a batched report with it.
-    await reportNow({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault }, ctx)
+    reportLater({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault }, ctx)
     return new Response(verdict.body, { status: verdict.status })
   }
   const response = await stub.fetch(request)
   if (!response.webSocket) {
-    await reportNow({ kind: 'upgrade-result', conn, name, status: response.status }, ctx)
+    reportLater({ kind: 'upgrade-result', conn, name, status: response.status }, ctx)
     return response
   }
   return plumb(response, conn, name, ctx)
@@ -397,40 +398,57 @@ function plumb(response, conn, name, ctx) {
     closeQuietly(inner, code, reason)
     closeQuietly(relay, code, reason)
   }
+  // Steps still waiting on a verdict per direction; while none waits, a frame passes at once (no
+  // promise hop on the relay).
+  const waiting = { 'do->worker': 0, 'worker->do': 0 }
+  const pass = (target, data) => {
+    if (closed) return
+    try {
+      target.send(data)
+    } catch {
+      // The other side is gone; its close is reported separately.
+    }
+  }
   const onFrame = (direction, target) => (event) => {
     const data = event.data
     const nth = ++counts[direction]
+    const frame = { kind: 'frame', conn, name, direction, nth, data: frameText(data) }
+    if (!armed && waiting[direction] === 0) {
+      reportLater(frame, ctx)
+      return pass(target, data)
+    }
+    waiting[direction]++
     const step = async () => {
-      const v = await report({ kind: 'frame', conn, name, direction, nth, data: frameText(data) }, armed, ctx)
-      if (closed) return
-      if (v?.action === 'drop') return
-      if (v?.action === 'delay') await sleep(v.ms)
-      if (v?.action === 'close') return closeBoth(v.code, v.reason)
       try {
-        target.send(data)
-      } catch {
-        // The other side is gone; its close is reported separately.
+        const v = await report(frame, armed, ctx)
+        if (closed || v?.action === 'drop') return
+        if (v?.action === 'delay') await sleep(v.ms)
+        if (v?.action === 'close') return closeBoth(v.code, v.reason)
+        pass(target, data)
+      } finally {
+        waiting[direction]--
       }
     }
     chains[direction] = chains[direction].then(step, step)
   }
   const onClose = (direction, target) => (event) => {
-    const step = async () => {
-      // Sent at once: a close often ends the request whose microtasks would carry a batched report.
-      reportNow({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean }, ctx)
+    const step = () => {
+      reportLater({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean }, ctx)
       if (!closed) {
         closed = true
         closeQuietly(target, event.code, event.reason)
       }
     }
-    chains[direction] = chains[direction].then(step, step)
+    // A close waits behind frames still held by a verdict, so it cannot overtake them.
+    if (waiting[direction] === 0) step()
+    else chains[direction] = chains[direction].then(step, step)
   }
   inner.addEventListener('message', onFrame('do->worker', relay))
   relay.addEventListener('message', onFrame('worker->do', inner))
   inner.addEventListener('close', onClose('do->worker', relay))
   relay.addEventListener('close', onClose('worker->do', inner))
-  inner.addEventListener('error', (event) => report({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }, armed, ctx))
-  report({ kind: 'upgrade-result', conn, name, status: 101 }, armed, ctx)
+  inner.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }, ctx))
+  reportLater({ kind: 'upgrade-result', conn, name, status: 101 }, ctx)
   return new Response(null, { status: 101, webSocket: outer, headers: response.headers })
 }
 
@@ -443,7 +461,7 @@ async function tapRpc(stub, name, method, args, ctx) {
   if (verdict?.action === 'delay') await sleep(verdict.ms)
   // A call outside McpAgent's setup (an SSE message) is often the last step of a request that
   // answers at once; its result is delivered before the request goes on, or it could be lost with it.
-  const settle = (event) => (SETUP_CALLS.has(method) ? report(event, armed, ctx) : reportNow(event, ctx))
+  const settle = (event) => reportLater(event, ctx)
   try {
     const result = await stub[method](...args)
     await settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
@@ -474,7 +492,7 @@ function observeRpc(stub, name, method, callable, args, ctx) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
   report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
-  const settle = (event) => (SETUP_CALLS.has(method) ? report(event, armed, ctx) : reportNow(event, ctx))
+  const settle = (event) => reportLater(event, ctx)
   const result = Reflect.apply(callable, stub, args)
   Promise.resolve(result).then(
     (value) => settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(value) }),
