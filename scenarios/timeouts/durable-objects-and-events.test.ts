@@ -2,6 +2,7 @@
 // Worker's scheduled and queue handlers, with the limits production documents (PRODUCTION_LIMITS in
 // emulator/plugins/io-context.ts), scaled. Each test checks when the cut happens and what the caller sees.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
 import { createEmulator, type Emulator, type TranscriptEvent } from '../../emulator/index.ts'
 import { INACTIVITY_MESSAGE, PRODUCTION_LIMITS, WAIT_UNTIL_MESSAGE } from '../../emulator/plugins/io-context.ts'
 import { connectClient } from '../helpers/clients.ts'
@@ -72,6 +73,27 @@ describe('Durable Object events (scale 0.01: 70 s of inactivity become 700 ms)',
     expect(await response.json()).toEqual({ rejected: INACTIVITY_MESSAGE })
     expect(after).toBeGreaterThanOrEqual(atLeast(INACTIVITY))
     expect(emulator.transcript.events.some((e) => timeout('timeout:inactivity', 'durable-object')(e) && e.request === 'RPC stuckTool() of Tools stuck-rpc')).toBe(true)
+  })
+
+  test('a hibernatable webSocketMessage handler that never finishes is cut after the inactivity limit; the socket stays open and later messages are answered', async () => {
+    const socket = new WebSocket(new URL('/do/ws?object=sockets', emulator.url.href.replace('http', 'ws')))
+    const received: string[] = []
+    socket.on('message', (data) => received.push(data.toString()))
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+    try {
+      const sent = performance.now()
+      socket.send('stuck')
+      const event = await emulator.transcript.waitFor((e) => timeout('timeout:inactivity', 'durable-object')(e) && e.request === 'webSocketMessage of Tools sockets', 10_000)
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(atLeast(INACTIVITY))
+      expect(event).toMatchObject({ phase: 'handler', pending: [{ kind: 'handler', name: 'webSocketMessage of Tools sockets (not finished)' }] })
+      // What the client sees: no answer to the stuck message, the connection still open and serving.
+      socket.send('after')
+      for (let waited = 0; waited < 5_000 && !received.includes('echo: after'); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(received).toEqual(['echo: after'])
+      expect(socket.readyState).toBe(WebSocket.OPEN)
+    } finally {
+      socket.terminate()
+    }
   })
 
   test('an object whose work settles in time is left alone', async () => {
