@@ -71,3 +71,23 @@ test('--header: a server that answers only with its API key header is probed wit
   expect(findings.find((item) => item.id === 'KI-07')!.evidence[0]).toContain('for POST with content-type,mcp-protocol-version,x-api-key')
   expect(JSON.stringify(findings)).not.toContain('key-value-123')
 })
+
+test("KI-10: wrangler dev passing McpAgent's TypeError through a 500 is named KI-10 from the answer alone; a 404 everywhere stays KI-02", async () => {
+  const typeError = 'TypeError: McpAgent uses MCP SDK v1 and cannot serve McpServer from "@modelcontextprotocol/server"'
+  let base = await serve((_method, path): Answer => (path === '/mcp' || path === '/sse' ? { status: 500, headers: { 'content-type': 'text/plain' }, body: typeError } : { status: 404 }))
+  let { findings } = await checkServer({ base, origin: 'http://localhost:6274', timeoutMs: 2_000 })
+  expect(findings.filter((item) => item.status === 'fail').map((item) => item.id)).toEqual(['KI-10'])
+  expect(findings.find((item) => item.id === 'KI-02')?.status).toBe('skipped')
+  await new Promise<void>((resolve) => server!.close(() => resolve()))
+  base = await serve((): Answer => ({ status: 404, body: 'Not found' }))
+  ;({ findings } = await checkServer({ base, origin: 'http://localhost:6274', timeoutMs: 2_000 }))
+  expect(findings.find((item) => item.id === 'KI-02')?.status).toBe('fail')
+  expect(findings.some((item) => item.id === 'KI-10' || item.id === 'worker')).toBe(false)
+})
+
+test('a crash at every MCP path with an unknown cause is a "worker" finding carrying the Worker log, not KI-02', async () => {
+  const base = await serve((_method, path): Answer => (path === '/mcp' || path === '/sse' ? { status: 500, headers: { 'content-type': 'text/plain' }, body: 'error code: 1101' } : { status: 404 }))
+  const { findings } = await checkServer({ base, origin: 'http://localhost:6274', timeoutMs: 2_000, workerErrors: () => ['ReferenceError: WEATHER is not defined'] })
+  expect(findings.find((item) => item.id === 'worker')).toMatchObject({ status: 'fail', cause: expect.stringContaining('ReferenceError: WEATHER is not defined'), evidence: expect.arrayContaining(['Worker log: ReferenceError: WEATHER is not defined']) })
+  expect(findings.find((item) => item.id === 'KI-02')?.status).toBe('skipped')
+})

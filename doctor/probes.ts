@@ -74,13 +74,13 @@ function crashBehindEndpoints(ctx: ProbeContext, evidence: string[]): Finding | 
   const logged = thrown.filter((line) => line.trim()).slice(-3)
   if (named) {
     return finding('KI-10', 'fail', {
-      cause: `Every MCP request fails with 500 (error code: 1101): the Worker throws while McpAgent starts, because the McpServer it was given comes from the v2 package @modelcontextprotocol/server, which McpAgent (MCP SDK v1) cannot serve. The paths are not the problem.`,
+      cause: `Every MCP request fails with a 500 (production's "error code: 1101"): the Worker throws while McpAgent starts, because the McpServer it was given comes from the v2 package @modelcontextprotocol/server, which McpAgent (MCP SDK v1) cannot serve. The paths are not the problem.`,
       fix: 'Inside McpAgent, create `server = new McpServer(...)` from `@modelcontextprotocol/sdk/server/mcp.js` and register tools in `init()`; for the v2 SDK use createMcpHandler instead of McpAgent.',
       evidence: [...crashed, ...(thrown.length ? [`Worker log: ${named.trim().slice(0, 300)}`] : [])],
     })
   }
   return finding('worker', 'fail', {
-    cause: `Every MCP request fails with 500 (error code: 1101): the Worker throws before MCP can answer${logged.length ? `: ${logged.at(-1)!.trim().slice(0, 200)}` : ''}.`,
+    cause: `Every MCP request fails with a 500 (production's "error code: 1101"): the Worker throws before MCP can answer${logged.length ? `: ${logged.at(-1)!.trim().slice(0, 200)}` : ''}.`,
     fix: logged.length ? 'Fix the exception named above (the Worker log has its stack), then run the doctor again.' : 'Look at the Worker log (wrangler tail, or the terminal of wrangler dev) for the exception and its stack, fix it, then run the doctor again.',
     evidence: [...crashed, ...logged.map((line) => `Worker log: ${line.trim().slice(0, 300)}`)],
   })
@@ -246,7 +246,7 @@ export async function checkServer(ctx: ProbeContext): Promise<ServerCheck> {
   if (!streamable && !sse && !sseLocked) {
     const crash = crashBehindEndpoints(ctx, [...streamEvidence, ...sseEvidence])
     if (crash) {
-      findings.push(crash, finding('KI-02', 'skipped', { cause: `The Worker throws at ${crash.evidence.filter((line) => line.startsWith('POST') || line.startsWith('GET')).length ? 'the MCP paths' : 'every MCP request'} (500 error code: 1101) before MCP can answer, so whether the client URLs use the right paths cannot be seen. Fix the crash first (see ${crash.id}).`, evidence: [...streamEvidence, ...sseEvidence] }))
+      findings.push(crash, finding('KI-02', 'skipped', { cause: `The Worker throws at the MCP paths (a 500 instead of an MCP answer), so whether the client URLs use the right paths cannot be seen. Fix the crash first (see ${crash.id}).`, evidence: [...streamEvidence, ...sseEvidence] }))
       return { findings, endpoints: { url: base }, protectedByAuth: false, authHeaders: {} }
     }
     findings.push(

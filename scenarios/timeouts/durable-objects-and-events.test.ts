@@ -2,6 +2,7 @@
 // Worker's scheduled and queue handlers, with the limits production documents (PRODUCTION_LIMITS in
 // emulator/plugins/io-context.ts), scaled. Each test checks when the cut happens and what the caller sees.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
 import { createEmulator, type Emulator, type TranscriptEvent } from '../../emulator/index.ts'
 import { INACTIVITY_MESSAGE, PRODUCTION_LIMITS, WAIT_UNTIL_MESSAGE } from '../../emulator/plugins/io-context.ts'
 import { connectClient } from '../helpers/clients.ts'
@@ -74,6 +75,27 @@ describe('Durable Object events (scale 0.01: 70 s of inactivity become 700 ms)',
     expect(emulator.transcript.events.some((e) => timeout('timeout:inactivity', 'durable-object')(e) && e.request === 'RPC stuckTool() of Tools stuck-rpc')).toBe(true)
   })
 
+  test('a hibernatable webSocketMessage handler that never finishes is cut after the inactivity limit; the socket stays open and later messages are answered', async () => {
+    const socket = new WebSocket(new URL('/do/ws?object=sockets', emulator.url.href.replace('http', 'ws')))
+    const received: string[] = []
+    socket.on('message', (data) => received.push(data.toString()))
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+    try {
+      const sent = performance.now()
+      socket.send('stuck')
+      const event = await emulator.transcript.waitFor((e) => timeout('timeout:inactivity', 'durable-object')(e) && e.request === 'webSocketMessage of Tools sockets', 10_000)
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(atLeast(INACTIVITY))
+      expect(event).toMatchObject({ phase: 'handler', pending: [{ kind: 'handler', name: 'webSocketMessage of Tools sockets (not finished)' }] })
+      // What the client sees: no answer to the stuck message, the connection still open and serving.
+      socket.send('after')
+      for (let waited = 0; waited < 5_000 && !received.includes('echo: after'); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(received).toEqual(['echo: after'])
+      expect(socket.readyState).toBe(WebSocket.OPEN)
+    } finally {
+      socket.terminate()
+    }
+  })
+
   test('an object whose work settles in time is left alone', async () => {
     const before = emulator.transcript.events.length
     expect(await (await emulator.fetch('/rpc/ping?object=quiet')).text()).toBe('pong')
@@ -114,7 +136,7 @@ describe('scheduled, queue and alarm handlers (scale 0.001: the 15 min wall limi
     expect(event).toMatchObject({ message: WAIT_UNTIL_MESSAGE, request: 'cron forgotten-task', limitMs: WAIT_UNTIL })
   })
 
-  test('a queue consumer still running at its 15 min (scaled) wall-clock limit is cancelled and its batch is retried', async () => {
+  test('a queue consumer still running at its 15 min (scaled) wall-clock limit is cancelled, and the invocation fails without acknowledging its message', async () => {
     const worker = await emulator.miniflare.getWorker()
     const sent = performance.now()
     const result = await worker.queue('jobs', [{ id: 'm-1', timestamp: new Date(), body: { kind: 'stuck' }, attempts: 1 }])
@@ -141,6 +163,21 @@ describe('scheduled, queue and alarm handlers (scale 0.001: the 15 min wall limi
     }
     expect(runs).toEqual([0, 1])
   }, 30_000)
+
+  test('a message sent through the producer binding whose consumer is cut at the wall limit is delivered again, as production retries an unacknowledged batch', async () => {
+    const before = emulator.transcript.events.filter(timeout('timeout:wall', 'queue')).length
+    const attemptsSoFar = async () => ((await (await emulator.fetch('/')).json()) as { queueAttempts: number[] }).queueAttempts
+    const earlier = (await attemptsSoFar()).length
+    expect((await emulator.fetch('/send?kind=stuck')).status).toBe(202)
+    // max_retries 1: the first delivery is cut, the retry is cut too, then the queue gives up.
+    let attempts: number[] = []
+    for (let waited = 0; waited < 20_000 && attempts.length < 2; waited += 250) {
+      attempts = (await attemptsSoFar()).slice(earlier)
+      if (attempts.length < 2) await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    expect(attempts).toEqual([1, 2])
+    await emulator.transcript.waitFor(() => emulator.transcript.events.filter(timeout('timeout:wall', 'queue')).length >= before + 2, 10_000)
+  }, 40_000)
 
   test('a queue consumer that acknowledges in time succeeds, and its forgotten waitUntil task is cancelled after 30 s (scaled)', async () => {
     const worker = await emulator.miniflare.getWorker()
@@ -176,3 +213,16 @@ describe('an McpAgent session object (KI-32 variant: a waitUntil batch flush tha
     }
   })
 })
+
+test('control: without the timeouts model the same stuck RPC tool and stuck scheduled run hang, as under wrangler dev', async () => {
+  const bare = await createEmulator({ config: CONFIG })
+  try {
+    const pending = (promise: Promise<unknown>) => Promise.race([promise.then(() => 'settled', () => 'settled'), new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_500))])
+    expect(await pending(bare.fetch('/rpc/stuck-tool?object=control'))).toBe('still pending')
+    const worker = await bare.miniflare.getWorker()
+    expect(await pending(worker.scheduled({ cron: 'stuck' }))).toBe('still pending')
+    expect(bare.transcript.events.filter((event) => event.layer === 'harness' && String(event.type).startsWith('timeout:'))).toEqual([])
+  } finally {
+    await bare.dispose()
+  }
+}, 30_000)
