@@ -286,9 +286,8 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
 
   async function respond(req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://mock')
-    const headers: Record<string, string> = {}
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
-    const liveSession = headers['mcp-session-id'] ?? url.searchParams.get('sessionId') ?? undefined
+    const sessionHeader = req.headers['mcp-session-id']
+    const liveSession = (Array.isArray(sessionHeader) ? sessionHeader.join(', ') : sessionHeader) ?? (url.search ? url.searchParams.get('sessionId') : null) ?? undefined
     let playback = liveSession ? playbacks.get(liveSession) : undefined
     sharedBindings ??= freshBindings()
     // Live values back to placeholders: session ids, client ids and the origin anywhere, event ids only where a client echoes one.
@@ -299,14 +298,22 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       for (const [placeholder, value] of known) if (out.includes(value)) out = out.split(value).join(placeholder)
       return out
     }
+    // Headers in one pass: joined, and live values put back.
+    const headers: Record<string, string> = {}
+    for (const name in req.headers) {
+      const value = req.headers[name]
+      if (value !== undefined) headers[name] = unbind(Array.isArray(value) ? value.join(', ') : value)
+    }
     if (headers['last-event-id'] && playback) headers['last-event-id'] = playback.bindings.unsubstitute(headers['last-event-id'])
     const parsed = parseMaybe(text)
     const unbound = parsed !== undefined ? unbind(text) : text
+    const query: Record<string, string> = {}
+    if (url.search) for (const [name, value] of url.searchParams) query[name] = unbind(value)
     const live: LiveRequest = {
       method: req.method ?? 'GET',
       path: unbind(url.pathname),
-      query: Object.fromEntries([...url.searchParams].map(([k, v]) => [k, unbind(v)])),
-      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, unbind(v)])),
+      query,
+      headers,
       // The body is parsed once; only when a live id was in it is the unbound text parsed again.
       ...(parsed !== undefined ? { body: unbound === text ? parsed : JSON.parse(unbound) } : text ? { bodyText: unbind(text) } : {}),
     }
@@ -357,8 +364,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     let sameIds = true
     for (const [recordedId, liveId] of ids) if (JSON.stringify(liveId) !== recordedId) sameIds = false
     const answer = (value: unknown) => bindings.substituteJsonText(sameIds ? recordedJson(value) : JSON.stringify(reId(value, ids)))
-    const out: Record<string, string> = {}
-    for (const [name, value] of Object.entries(recorded.headers)) if (name !== 'content-length' && !value.includes('<redacted:')) out[name] = bindings.substitute(value)
+    const out = answerHeaders(recorded.headers, bindings)
     const due = async (t: number) => {
       if (speed <= 0) return
       const wait = received + (t - interaction!.t) / speed - performance.now()
@@ -437,6 +443,24 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** The recorded headers an answer sends, split once into fixed ones and ones with placeholders. */
+const headerTemplates = new WeakMap<Record<string, string>, { fixed: Record<string, string>; filled: [string, string][] }>()
+function answerHeaders(recorded: Record<string, string>, bindings: Bindings): Record<string, string> {
+  let template = headerTemplates.get(recorded)
+  if (!template) {
+    template = { fixed: {}, filled: [] }
+    for (const [name, value] of Object.entries(recorded)) {
+      if (name === 'content-length' || value.includes('<redacted:')) continue
+      if (Bindings.has(value)) template.filled.push([name, value])
+      else template.fixed[name] = value
+    }
+    headerTemplates.set(recorded, template)
+  }
+  const out = { ...template.fixed }
+  for (const [name, value] of template.filled) out[name] = bindings.substitute(value)
+  return out
 }
 
 /** Each recorded answer serialized once, not once per client. */

@@ -118,6 +118,14 @@ const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'a
 /** Answer fields that differ every run by definition: RFC 7591's `client_id_issued_at` (a timestamp). */
 const DEFAULT_IGNORED = ['client_id_issued_at']
 
+/** The recorded headers that hold a placeholder or a redaction (the only ones that bind anything), found once. */
+const tokenHeaders = new WeakMap<Record<string, string>, [string, string][]>()
+function headersWithTokens(headers: Record<string, string>): [string, string][] {
+  let found = tokenHeaders.get(headers)
+  if (!found) tokenHeaders.set(headers, (found = Object.entries(headers).filter(([, value]) => Bindings.has(value))))
+  return found
+}
+
 /** Each recorded request body serialized once, not once per replay. */
 const jsonTexts = new WeakMap<object, string>()
 function recordedJson(body: unknown): string {
@@ -321,9 +329,9 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
           }
         }
         // Bind placeholders in headers as soon as they arrive: the next request may need them.
-        for (const [name, value] of Object.entries(recorded?.headers ?? {})) {
+        for (const [name, value] of recorded ? headersWithTokens(recorded.headers) : []) {
           const live1 = got[name]
-          if (live1 !== undefined && Bindings.has(value) && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
+          if (live1 !== undefined && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
         }
         notify()
         res.setEncoding('utf8')

@@ -20,6 +20,12 @@ describe('request matching', () => {
     expect(matcher.differences(live(call('add', { a: 4, b: 3 })), recorded(call('add', { a: 2, b: 3 })))).toEqual([{ field: 'params.arguments.a', recorded: 2, received: 4 }])
   })
 
+  test('a redaction inside a recorded URL or form matches any value there, and only there', () => {
+    const url = 'https://idp.example/authorize?client_id=c&state=%3Credacted%3Astate%3E&scope=read'
+    expect(matcher.differences(live(undefined, { url: 'https://idp.example/authorize?client_id=c&state=x1y2&scope=read' }), recorded(undefined, { url }))).toEqual([])
+    expect(matcher.differences(live(undefined, { url: 'https://idp.example/authorize?client_id=other&state=x1y2&scope=read' }), recorded(undefined, { url })).map((d) => d.field)).toEqual(['query.url'])
+  })
+
   test('method, path and JSON-RPC method come before params', () => {
     const d = matcher.differences({ ...live({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), path: '/other' }, recorded(call('add', {})))
     expect(d.slice(0, 2).map((x) => x.field)).toEqual(['path', 'jsonrpc method'])
