@@ -197,7 +197,7 @@ class EmulatorImpl implements Emulator {
       const instance = await plugin.setup(ctx, pluginOptions[plugin.name])
       if (instance) this.#plugins.push(instance)
     }
-    this.#entryModules = await writeEntryModules(this.build, this.#entryWrappers)
+    this.#entryModules = await writeEntryModules(this.build, this.#entryWrappers, this.worker.durableObjects.filter((object) => !object.scriptName).map((object) => object.className))
     await this.#front.listen()
     await this.#startRuntime()
   }
@@ -354,9 +354,10 @@ class EmulatorImpl implements Emulator {
 /**
  * Writes the entry module the runtime starts: it re-exports everything the user's bundle exports
  * (Durable Object classes, named entrypoints) and passes the default export through each plugin's
- * wrapper, in registration order. Returns every module of the Worker, the entry first.
+ * wrapper, in registration order, and each local Durable Object class through the wrappers that wrap
+ * them (a local export shadows the star re-export). Returns every module of the Worker, the entry first.
  */
-async function writeEntryModules(build: BuildResult, wrappers: EntryWrapper[]): Promise<{ type: 'ESModule'; path: string }[]> {
+async function writeEntryModules(build: BuildResult, wrappers: EntryWrapper[], objectClasses: string[] = []): Promise<{ type: 'ESModule'; path: string }[]> {
   const dir = path.dirname(build.entry)
   const userModule = `./${path.basename(build.entry)}`
   const lines = [`import * as user from ${JSON.stringify(userModule)}`, `export * from ${JSON.stringify(userModule)}`]
@@ -368,6 +369,12 @@ async function writeEntryModules(build: BuildResult, wrappers: EntryWrapper[]): 
     wrapperFiles.push(path.join(dir, file))
     lines.push(`import { ${wrapper.exportName} as wrap${index} } from ${JSON.stringify(`./${file}`)}`)
     expression = `wrap${index}(${expression})`
+    if (wrapper.durableObjectExportName) lines.push(`import { ${wrapper.durableObjectExportName} as wrapObject${index} } from ${JSON.stringify(`./${file}`)}`)
+  }
+  for (const className of [...new Set(objectClasses)]) {
+    let objectExpression = `user[${JSON.stringify(className)}]`
+    for (const [index, wrapper] of wrappers.entries()) if (wrapper.durableObjectExportName) objectExpression = `wrapObject${index}(${objectExpression})`
+    if (objectExpression.startsWith('wrapObject') && /^[A-Za-z_$][\w$]*$/.test(className)) lines.push(`export const ${className} = ${objectExpression}`)
   }
   lines.push(`export default ${expression}`, '')
   const entrySource = lines.join('\n')

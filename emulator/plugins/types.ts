@@ -16,6 +16,8 @@ export interface EntryWrapper {
   name: string
   source: string
   exportName: string
+  /** An export of `source` that takes each local Durable Object class and returns the one the runtime uses. */
+  durableObjectExportName?: string
 }
 
 /** What a plugin may shape before the runtime starts, and reach after. */
