@@ -445,10 +445,11 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   if (!options.tap || local.length === 0) return
   const tap = new HopTap(ctx.transcript)
   TAPS.set(ctx.transcript, tap)
-  // The tap runs in the Worker's own isolate, around its default export: the Worker's bindings and
+  // The tap runs in the Worker's own isolate, around its default export and its Durable Object
+  // classes (their env, for object-to-object calls): the Worker's bindings and
   // Durable Object classes stay exactly as wrangler configured them (Miniflare's namespace API too).
   const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\n`
-  ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop' })
+  ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop', durableObjectExportName: 'wrapHopObject' })
   const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: { node: (req: IncomingMessage, res: ServerResponse) => tap.handleNode(req, res) } }
   ctx.patchAppWorker({ serviceBindings } as never)
   ctx.addMiddleware({

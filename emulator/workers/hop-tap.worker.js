@@ -1,9 +1,11 @@
 // The Worker->DO hop tap. Runs inside workerd, in the Worker's own isolate: the emulator's generated
-// entry passes the Worker's default export through `wrapHop`, which hands the Worker's handlers an
-// env whose Durable Object namespaces (HOP_BINDINGS) are observed: every stub fetch, RPC call,
+// entry passes the Worker's default export through `wrapHop` and each local Durable Object class
+// through `wrapHopObject`, which hand the Worker's handlers and the objects an env whose Durable
+// Object namespaces (HOP_BINDINGS) are observed (so object-to-object calls are seen too): every stub fetch, RPC call,
 // upgrade, frame and close is reported to Node (the MCP_HARNESS_HOP service binding). Nothing global
-// is patched unless KI-32 diagnosis is on (DIAGNOSE). Reports are batched and fire-and-forget; only
-// while faults are armed does a hop step wait for Node's verdict. The emulator prepends
+// is patched unless KI-32 diagnosis is on (DIAGNOSE). Reports are batched (one request to Node per
+// window, whatever the number of steps and calls) and fire-and-forget; only while faults are armed
+// does a hop step wait for Node's verdict. The emulator prepends
 // `const HOP_BINDINGS = [...]` and `const DIAGNOSE = true|false` to this source.
 
 /** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
@@ -459,8 +461,7 @@ async function tapRpc(stub, name, method, args, ctx) {
   const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
   if (verdict?.action === 'drop') return undefined
   if (verdict?.action === 'delay') await sleep(verdict.ms)
-  // A call outside McpAgent's setup (an SSE message) is often the last step of a request that
-  // answers at once; its result is delivered before the request goes on, or it could be lost with it.
+  // Results need no verdict: they join the batch, which the held invocation delivers.
   const settle = (event) => reportLater(event, ctx)
   try {
     const result = await stub[method](...args)
@@ -472,8 +473,6 @@ async function tapRpc(stub, name, method, args, ctx) {
   }
 }
 
-/** McpAgent's session plumbing: short calls that never wait on the client (batched reports). */
-const SETUP_CALLS = new Set(['__unsafe_ensureInitialized', 'getInitializeRequest', 'setInitializeRequest'])
 
 /** Takes the front door's stamp off an SSE message's forwarded request headers (McpAgent passes them by RPC). */
 function takeRpcStamp(method, args) {
@@ -491,7 +490,7 @@ function takeRpcStamp(method, args) {
 function observeRpc(stub, name, method, callable, args, ctx) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
-  report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
+  reportLater({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, ctx)
   const settle = (event) => reportLater(event, ctx)
   const result = Reflect.apply(callable, stub, args)
   Promise.resolve(result).then(
@@ -570,6 +569,24 @@ function tapEnv(env, ctx) {
   delete tapped[HOP_SERVICE]
   for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], ctx, binding)
   return tapped
+}
+
+/**
+ * Wraps a Durable Object class so that the env it is constructed with is tapped too: the calls one
+ * object makes to another reach the hop layer like the Worker's. A construct trap, not a subclass:
+ * the object is built by the class itself (its name in stack traces, `this.constructor`, statics and
+ * prototype stay the user's). No invocation is held open for an object's reports: the object's own
+ * `ctx.waitUntil` would count as its pending work (KI-32); its reports travel on the window timer,
+ * which the live object keeps.
+ */
+export function wrapHopObject(cls) {
+  if (typeof cls !== 'function') return cls
+  const wrapped = new Proxy(cls, {
+    construct(target, [ctx, env, ...rest], newTarget) {
+      return Reflect.construct(target, [ctx, tapEnv(env, undefined), ...rest], newTarget === wrapped ? target : newTarget)
+    },
+  })
+  return wrapped
 }
 
 const HANDLERS = ['fetch', 'scheduled', 'queue', 'email', 'tail', 'tailStream', 'trace', 'test']
