@@ -92,9 +92,10 @@ export function sendRaw(port: number, raw: string, timeoutMs: number): Promise<F
     })
     socket.on('error', () => finish(data ? parsed() : { kind: 'closed' }))
     socket.on('close', () => finish(data ? parsed() : { kind: 'closed' }))
-    // Node's server aborts a request whose client half-closes (httpAllowHalfOpen is off): send the
-    // bytes and keep the socket open; only a request still unanswered after `finOnSilenceMs` (a body
-    // shorter than its Content-Length, say) gets the FIN that tells the server nothing more comes.
+    // Send the bytes and keep the socket open, as most clients do (a half-closed client is answered
+    // too; scenarios/security/front-door.test.ts covers that); only a request still unanswered after
+    // `finOnSilenceMs` (a body shorter than its Content-Length, say) gets the FIN that tells the
+    // server nothing more comes.
     let fin: NodeJS.Timeout | undefined
     socket.on('connect', () => {
       socket.write(raw, 'latin1')
