@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual, parseEnv } from 'node:util'
 import { HarnessError } from '../../core/errors.ts'
+import { SUPPORTED_WRANGLER } from './runtime.ts'
 import { describeWranglerError } from './wrangler-errors.ts'
 
 const require = createRequire(import.meta.url)
@@ -203,7 +204,12 @@ export interface LoadWorkerConfigOptions {
 
 /** The installed wrangler that `import('wrangler')` loads: its version and where it is. */
 export function installedWrangler(): { version: string; dir: string } {
-  const file = require.resolve('wrangler/package.json')
+  let file: string
+  try {
+    file = require.resolve('wrangler/package.json')
+  } catch (error) {
+    throw new HarnessError('ERR_START', `Failed to find wrangler: mcp-harness reads and runs your Worker with your project's wrangler (${SUPPORTED_WRANGLER.range}). Run \`npm install -D wrangler@4\` in your Worker project.`, { cause: error })
+  }
   return { version: (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version, dir: path.dirname(file) }
 }
 
