@@ -275,7 +275,10 @@ export async function loadWorkerConfig(configPath: string, environment?: string,
  * survive JSON.
  */
 function cacheEntry(key: string, worker: WorkerConfig, printed: ConsoleLine[], envFiles: Record<string, string>, envValues: string[]): ConfigCacheEntry | undefined {
-  const parsed = Object.entries(envFiles).map(([name, contents]) => [name, parseEnv(contents)] as const)
+  // Templates (`.dev.vars.example`) are in the key but are never read by wrangler: not a source.
+  const parsed = Object.entries(envFiles)
+    .filter(([name]) => !/\.(example|sample|template)$/.test(name))
+    .map(([name, contents]) => [name, parseEnv(contents)] as const)
   const bindings = { ...(worker.workerOptions.bindings as Record<string, unknown> | undefined) }
   const fromEnvFiles: Record<string, string> = {}
   for (const [binding, value] of Object.entries(bindings)) {
