@@ -13,6 +13,7 @@
  * runtime (Miniflare and workerd), the probe.
  * @example npm run bench -- serve              # 5 interleaved starts per Worker and tool
  * @example npm run bench -- serve --runs 9 --no-build
+ * @example npm run bench -- serve --harness ../before/dist/cli/cli.js --out serve-before
  */
 import { spawn } from 'node:child_process'
 import net from 'node:net'
@@ -25,7 +26,7 @@ import { markdownTable, round, summarize, writeResult } from './lib.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..')
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-build': { type: 'boolean' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-build': { type: 'boolean' }, harness: { type: 'string' }, out: { type: 'string', default: 'serve' } } })
 const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`[bench] --runs must be a positive integer, got "${values.runs}"`)
@@ -35,7 +36,8 @@ const GOAL = 0.7
 const START_TIMEOUT_MS = 180_000
 
 const wranglerBin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-const harnessCli = path.join(root, 'dist/cli/cli.js')
+// --harness: another build's CLI (e.g. an earlier commit's dist/cli/cli.js) for a before/after comparison.
+const harnessCli = values.harness ? path.resolve(values.harness) : path.join(root, 'dist/cli/cli.js')
 // Both tools quiet and offline: no metrics, no update check, no request.cf download, no colours.
 const env: NodeJS.ProcessEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', FORCE_COLOR: '0', NO_COLOR: '1', CI: '1' }
 
@@ -124,7 +126,7 @@ async function wranglerStart(dir: string, config: string): Promise<Start> {
   return timeStart(args, dir, /Ready on http/, {})
 }
 
-if (!values['no-build']) {
+if (!values['no-build'] && !values.harness) {
   const built = await new Promise<number | null>((resolve) => spawn(process.execPath, [path.join(root, 'scripts/build.ts')], { cwd: root, stdio: 'inherit' }).on('exit', resolve))
   if (built !== 0) {
     console.error('[bench] npm run build failed')
@@ -174,7 +176,7 @@ for (const [name, samples] of Object.entries(results)) {
   data[name] = { harnessReadyMs: harness, wranglerReadyMs: wrangler, ratio, harnessPhasesMsP50: phasesOf(samples.harness) }
   table.push([name, round(harness.p50 / 1000), round(harness.p95 / 1000), round(wrangler.p50 / 1000), round(wrangler.p95 / 1000), ratio])
 }
-const file = await writeResult('serve', { runs, goal: GOAL, workers: data })
+const file = await writeResult(values.out!, { runs, goal: GOAL, ...(values.harness ? { harness: path.relative(root, harnessCli) } : {}), workers: data })
 console.log(markdownTable(['Worker', 'mcp-harness serve p50 (s)', 'p95 (s)', 'wrangler dev p50 (s)', 'p95 (s)', `ratio (goal <= ${GOAL})`], table))
 for (const [name, entry] of Object.entries(data)) console.log(`\n${name}, harness phases (p50 ms): ${JSON.stringify((entry as { harnessPhasesMsP50: unknown }).harnessPhasesMsP50)}`)
 console.log(`\n${path.relative(process.cwd(), file)}; machine load ${os.loadavg().map(round).join(' ')}`)

@@ -277,6 +277,13 @@ export const serveCommand: CliCommand = {
   ].join('\n'),
   async run({ values, stdout, stderr }) {
     const input = await flagsInput(values)
+    // The emulator and Miniflare (large modules) load while the harness config is read (a TypeScript
+    // one is bundled by esbuild, in its own process). Not for --print-config, which starts nothing.
+    const emulatorModule = values['print-config'] ? undefined : import('../emulator/emulator.ts')
+    if (emulatorModule) {
+      emulatorModule.catch(() => {}) // awaited below
+      void import('../emulator/internal/runtime.ts').then(({ loadRuntime }) => loadRuntime()).catch(() => {}) // a failure surfaces in createEmulator
+    }
     const resolution = await resolveHarnessOptions(input)
     const options = { port: DEFAULT_PORT, ...resolution.options }
     const controlPort = str(values['control-port']) ? parsePort(String(values['control-port'])) : (resolution.controlPort ?? 0)
@@ -290,8 +297,8 @@ export const serveCommand: CliCommand = {
     // reserved for the ready output (one JSON line with --json), so they go to stderr.
     console.log = console.info = (...args: unknown[]) => console.error(...args)
     if (resolution.file) stderr.write(`Using ${path.relative(process.cwd(), resolution.file) || resolution.file} (loaded in ${Math.round(resolution.loadMs ?? 0)} ms)\n`)
-    // Loaded here so that --help and argument errors answer without loading Miniflare.
-    const { createEmulator } = await import('../emulator/emulator.ts')
+    // Loaded only now (started above) so that --help and argument errors answer without loading Miniflare.
+    const { createEmulator } = await emulatorModule!
     let emulator: Emulator
     try {
       emulator = await createEmulator({

@@ -96,6 +96,16 @@ describe('the wrangler config cache', () => {
     expect((await load(dir)).cached).toBe(true)
   })
 
+  test('a .dev.vars.example naming a config var does not stop caching, and changing it still invalidates', async () => {
+    const dir = worker({ '.dev.vars.example': 'GREETING=put-yours-here\n' })
+    await load(dir)
+    const second = await load(dir)
+    expect(second.cached).toBe(true)
+    expect((second.worker.workerOptions.bindings as Record<string, unknown>).GREETING).toBe('hello')
+    writeFileSync(path.join(dir, '.dev.vars.example'), 'GREETING=another\n')
+    expect((await load(dir)).cached).toBe(false)
+  })
+
   test('a .env file appearing beside the config invalidates it', async () => {
     const dir = worker()
     await load(dir)

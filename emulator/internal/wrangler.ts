@@ -7,6 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual, parseEnv } from 'node:util'
 import { HarnessError } from '../../core/errors.ts'
+import { SUPPORTED_WRANGLER } from './runtime.ts'
 import { describeWranglerError } from './wrangler-errors.ts'
 
 const require = createRequire(import.meta.url)
@@ -203,7 +204,12 @@ export interface LoadWorkerConfigOptions {
 
 /** The installed wrangler that `import('wrangler')` loads: its version and where it is. */
 export function installedWrangler(): { version: string; dir: string } {
-  const file = require.resolve('wrangler/package.json')
+  let file: string
+  try {
+    file = require.resolve('wrangler/package.json')
+  } catch (error) {
+    throw new HarnessError('ERR_START', `Failed to find wrangler: mcp-harness reads and runs your Worker with your project's wrangler (${SUPPORTED_WRANGLER.range}). Run \`npm install -D wrangler@4\` in your Worker project.`, { cause: error })
+  }
   return { version: (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version, dir: path.dirname(file) }
 }
 
@@ -269,7 +275,10 @@ export async function loadWorkerConfig(configPath: string, environment?: string,
  * survive JSON.
  */
 function cacheEntry(key: string, worker: WorkerConfig, printed: ConsoleLine[], envFiles: Record<string, string>, envValues: string[]): ConfigCacheEntry | undefined {
-  const parsed = Object.entries(envFiles).map(([name, contents]) => [name, parseEnv(contents)] as const)
+  // Templates (`.dev.vars.example`) are in the key but are never read by wrangler: not a source.
+  const parsed = Object.entries(envFiles)
+    .filter(([name]) => !/\.(example|sample|template)$/.test(name))
+    .map(([name, contents]) => [name, parseEnv(contents)] as const)
   const bindings = { ...(worker.workerOptions.bindings as Record<string, unknown> | undefined) }
   const fromEnvFiles: Record<string, string> = {}
   for (const [binding, value] of Object.entries(bindings)) {
@@ -326,16 +335,17 @@ interface BuildManifest {
 }
 
 async function hashInputs(root: string, inputs: string[]): Promise<Record<string, string> | undefined> {
-  const out: Record<string, string> = {}
-  for (const input of inputs) {
-    if (input.includes(':')) continue // virtual modules of wrangler's own (e.g. "wrangler:...")
-    try {
-      out[input] = sha1(await readFile(path.resolve(root, input)))
-    } catch {
-      return undefined
+  // A bundle has hundreds of inputs (its node_modules): read them a batch at a time, not one by one.
+  const files = inputs.filter((input) => !input.includes(':')) // not wrangler's virtual modules ("wrangler:...")
+  const hashes: string[] = []
+  try {
+    for (let i = 0; i < files.length; i += 64) {
+      hashes.push(...(await Promise.all(files.slice(i, i + 64).map(async (input) => sha1(await readFile(path.resolve(root, input)))))))
     }
+  } catch {
+    return undefined
   }
-  return out
+  return Object.fromEntries(files.map((input, index) => [input, hashes[index]!]))
 }
 
 /**
