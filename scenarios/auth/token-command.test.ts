@@ -1,25 +1,19 @@
 // Issue 10 item 3: `mcp-harness token --url <mcp>` runs the whole client flow against a served
 // Worker (here the GitHub OAuth template fixture with a mocked GitHub) and prints the access token
-// alone; the TS SDK, the Python SDK and mcp-remote then use the server as real clients do.
+// alone; the TS SDK and the Python SDK then use the token as real clients do (mcp-remote, which signs
+// in itself, is driven in templates/real-clients.test.ts).
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { main } from '../../cli/cli.ts'
 import { createEmulator, upstream, type Emulator } from '../../emulator/index.ts'
 import { connectClient } from '../helpers/clients.ts'
+import { hasPythonVenv, pythonCallTool, VENV_PYTHON } from '../helpers/real-clients.ts'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const CLI = path.join(ROOT, 'cli', 'cli.ts')
-const VENV_PYTHON = path.join(ROOT, 'python', '.venv', 'bin', 'python')
 const USERS = [{ id: 1001, login: 'ada', name: 'Ada Lovelace', email: 'ada@example.com' }, { id: 1002, login: 'grace', name: 'Grace Hopper' }]
 
 let emulator: Emulator
@@ -73,51 +67,17 @@ describe('mcp-harness token', () => {
 })
 
 describe('other clients of the GitHub OAuth template', () => {
-  test.skipIf(!existsSync(VENV_PYTHON))('the Python SDK calls a tool with the token `mcp-harness token` printed', { timeout: 90_000 }, async () => {
+  test.skipIf(!hasPythonVenv())('the Python SDK calls a tool with the token `mcp-harness token` printed', { timeout: 90_000 }, async () => {
     const { stdout: token } = await cli(['token', '--url', mcpUrl, '--user', 'ada'])
-    const { stdout } = await run(VENV_PYTHON, [path.join(import.meta.dirname, 'templates', 'python_call_tool.py'), mcpUrl, token.trim(), 'whoami'], { cwd: ROOT, timeout: 60_000 })
-    expect(JSON.parse(stdout)).toEqual({ login: 'ada', name: 'Ada Lovelace', email: 'ada@example.com' })
+    expect(await pythonCallTool(mcpUrl, 'whoami', { token: token.trim() })).toEqual({ login: 'ada', name: 'Ada Lovelace', email: 'ada@example.com' })
   })
 
-  test.skipIf(!existsSync(VENV_PYTHON))('the pytest side: mcp_harness.sign_in() returns a token, and a failure names the step', { timeout: 120_000 }, async () => {
+  test.skipIf(!hasPythonVenv())('the pytest side: mcp_harness.sign_in() returns a token, and a failure names the step', { timeout: 120_000 }, async () => {
     const { stdout, stderr } = await run(VENV_PYTHON, ['-m', 'pytest', '-q', 'tests/test_sign_in.py'], {
       cwd: path.join(ROOT, 'python'),
       env: { ...process.env, MCP_HARNESS_SIGN_IN_URL: mcpUrl },
       timeout: 110_000,
     }).catch((error: { stdout: string; stderr: string }) => ({ stdout: error.stdout, stderr: error.stderr }))
     expect(stdout, stderr).toMatch(/2 passed/)
-  })
-
-  test('mcp-remote signs in itself (its browser is the headless one) and calls a tool over stdio', { timeout: 120_000 }, async () => {
-    const require = createRequire(import.meta.url)
-    const proxy = path.join(path.dirname(require.resolve('mcp-remote/package.json')), 'dist', 'proxy.js')
-    const hook = path.join(ROOT, 'scenarios', 'helpers', 'oauth-browser-hook.ts')
-    const configDir = await mkdtemp(path.join(os.tmpdir(), 'mcp-harness-token-mcp-remote-'))
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer().once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number }
-        server.close(() => resolve(port))
-      })
-    })
-    const stderr: string[] = []
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [proxy, mcpUrl, String(port), '--transport', 'http-only', '--auth-timeout', '60'],
-      env: { PATH: process.env.PATH ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: `${process.execPath} ${hook}`, MCP_HARNESS_EMULATOR_URL: emulator.url.href },
-      stderr: 'pipe',
-    })
-    transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()))
-    const client = new Client({ name: 'mcp-harness via mcp-remote', version: '0.1.0' })
-    try {
-      await client.connect(transport, { timeout: 90_000 })
-      const result = await client.callTool({ name: 'whoami', arguments: {} })
-      expect(JSON.parse((result.content as { text: string }[])[0].text)).toMatchObject({ login: 'ada' })
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- mcp-remote stderr ---\n${stderr.join('').slice(-3000)}`)
-    } finally {
-      await client.close().catch(() => {})
-      await rm(configDir, { recursive: true, force: true })
-    }
   })
 })
