@@ -108,6 +108,7 @@ const results: Record<string, unknown> = { calls: CALLS }
     middlewares: () => [],
   })
   const agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000 })
+  const extraFronts: FrontServer[] = []
   try {
     const beforeUrl = await before.listen()
     const lanes = await lanesFor(emulator, agent, '', true)
@@ -117,6 +118,22 @@ const results: Record<string, unknown> = { calls: CALLS }
     lanes['front door via dispatchFetch'] = async () =>
       check(await (await fetch(new URL('/mcp', beforeUrl), { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }) })).text())
     Object.assign(lanes, await lanesFor(untapped, agent, ', tap off', false))
+    // The front door's own cost, same run: a front door with no middlewares on the tap-off Worker's
+    // socket, and the same with a middleware that reads ctx.request (every request builds its Fetch
+    // Request and abort signal, as every request did before the Request was made lazily).
+    const runtime = await untapped.miniflare.ready
+    for (const [label, middlewares] of [
+      ['front door alone, tap off', []],
+      ['front door alone + ctx.request built, tap off', [{ name: 'reads-request', onRequest: (ctx: { request: Request }) => void ctx.request }]],
+    ] as const) {
+      const front = new FrontServer({ host: '127.0.0.1', port: 0, transcript: new Transcript(), upstream: { kind: 'runtime', url: () => runtime }, middlewares: () => [...middlewares] })
+      extraFronts.push(front)
+      const frontUrl = await front.listen()
+      const bare = await openRawSession(frontUrl)
+      const bareHeaders = { 'content-type': 'application/json', accept: ACCEPT_BOTH, 'mcp-session-id': bare.sessionId, 'mcp-protocol-version': bare.protocolVersion }
+      lanes[label] = async () =>
+        check(await (await fetch(new URL('/mcp', frontUrl), { method: 'POST', headers: bareHeaders, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }) })).text())
+    }
     const samples: Record<string, number[]> = {}
     await measure(lanes, CALLS, samples)
     const summary = Object.fromEntries(Object.entries(samples).map(([lane, values]) => [lane, summarize(values)]))
@@ -130,6 +147,7 @@ const results: Record<string, unknown> = { calls: CALLS }
   } finally {
     await agent.close()
     await before.close()
+    for (const front of extraFronts) await front.close()
     await emulator.dispose()
     await untapped.dispose()
   }
