@@ -23,6 +23,8 @@
  * @example npm run bench -- front-door --calls 400
  * @example npm run bench -- front-door --skip-plugin
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -71,6 +73,26 @@ async function lanesFor(emulator: Emulator, agent: Agent, label: string, withDis
   return lanes
 }
 
+/** A Node proxy with nothing but the hop: body read, headers passed, answer streamed back. */
+async function listenMinimalProxy(runtime: URL, host: string, agent: Agent, servers: http.Server[]): Promise<URL> {
+  const skip = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'])
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers: string[] = ['host', host, 'accept-encoding', 'identity']
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (!skip.has(req.rawHeaders[i]!.toLowerCase()) && req.rawHeaders[i]!.toLowerCase() !== 'accept-encoding') headers.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
+    const answer = await agent.request({ origin: runtime.origin, path: req.url ?? '/', method: (req.method ?? 'GET') as 'POST', headers, body: Buffer.concat(chunks) })
+    const out: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !skip.has(name)) out[name] = value
+    res.writeHead(answer.statusCode, out)
+    for await (const chunk of answer.body) res.write(chunk)
+    res.end()
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+}
+
 /** Runs lanes interleaved in blocks of BLOCK after a warm-up, `calls` samples each. */
 async function measure(lanes: Record<string, Lane>, calls: number, samples: Record<string, number[]>): Promise<void> {
   for (const [lane, run] of Object.entries(lanes)) {
@@ -108,6 +130,8 @@ const results: Record<string, unknown> = { calls: CALLS }
     middlewares: () => [],
   })
   const agent = new Agent({ keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000 })
+  const extraFronts: FrontServer[] = []
+  const minimalProxies: http.Server[] = []
   try {
     const beforeUrl = await before.listen()
     const lanes = await lanesFor(emulator, agent, '', true)
@@ -117,6 +141,32 @@ const results: Record<string, unknown> = { calls: CALLS }
     lanes['front door via dispatchFetch'] = async () =>
       check(await (await fetch(new URL('/mcp', beforeUrl), { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }) })).text())
     Object.assign(lanes, await lanesFor(untapped, agent, ', tap off', false))
+    // The front door's own cost, same run: a front door with no middlewares on the tap-off Worker's
+    // socket, and the same with a middleware that reads ctx.request (every request builds its Fetch
+    // Request and abort signal, as every request did before the Request was made lazily).
+    const runtime = await untapped.miniflare.ready
+    for (const [label, middlewares] of [
+      ['front door alone, tap off', []],
+      ['front door alone + ctx.request built, tap off', [{ name: 'reads-request', onRequest: (ctx: { request: Request }) => void ctx.request }]],
+    ] as const) {
+      const front = new FrontServer({ host: '127.0.0.1', port: 0, transcript: new Transcript(), upstream: { kind: 'runtime', url: () => runtime }, middlewares: () => [...middlewares] })
+      extraFronts.push(front)
+      const frontUrl = await front.listen()
+      const bare = await openRawSession(frontUrl)
+      const bareHeaders = { 'content-type': 'application/json', accept: ACCEPT_BOTH, 'mcp-session-id': bare.sessionId, 'mcp-protocol-version': bare.protocolVersion }
+      lanes[label] = async () =>
+        check(await (await fetch(new URL('/mcp', frontUrl), { method: 'POST', headers: bareHeaders, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }) })).text())
+    }
+    // What any Node hop costs, same run: the client's fetch straight to workerd's socket (the front
+    // door lanes use fetch, the socket lanes undici's request), and a minimal proxy (keep-alive undici,
+    // no checks, no middlewares, no transcript) in front of that socket.
+    const untappedSession = await openRawSession(untapped.url)
+    const untappedHeaders = { 'content-type': 'application/json', accept: ACCEPT_BOTH, 'mcp-session-id': untappedSession.sessionId, 'mcp-protocol-version': untappedSession.protocolVersion }
+    const addBody = () => JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } })
+    lanes['fetch to workerd socket, tap off'] = async () =>
+      check(await (await fetch(new URL('/mcp', runtime), { method: 'POST', headers: { ...untappedHeaders, host: untapped.url.host, 'accept-encoding': 'identity' }, body: addBody() })).text())
+    const proxyUrl = await listenMinimalProxy(runtime, untapped.url.host, agent, minimalProxies)
+    lanes['minimal Node proxy, tap off'] = async () => check(await (await fetch(new URL('/mcp', proxyUrl), { method: 'POST', headers: untappedHeaders, body: addBody() })).text())
     const samples: Record<string, number[]> = {}
     await measure(lanes, CALLS, samples)
     const summary = Object.fromEntries(Object.entries(samples).map(([lane, values]) => [lane, summarize(values)]))
@@ -130,6 +180,11 @@ const results: Record<string, unknown> = { calls: CALLS }
   } finally {
     await agent.close()
     await before.close()
+    for (const front of extraFronts) await front.close()
+    for (const proxy of minimalProxies) {
+      proxy.closeAllConnections()
+      proxy.close()
+    }
     await emulator.dispose()
     await untapped.dispose()
   }

@@ -11,10 +11,59 @@ import { answerMalformed, forwardedHeaders, halfCloseCancels, refuseMethod, refu
 /** What a front middleware sees of one client request. */
 export interface FrontContext {
   exchange: number
-  request: Request
+  /** The request method, as the Worker gets it. */
+  readonly method: string
+  /** The URL the Worker sees (the front door's origin and the client's path). */
+  readonly url: string
+  /** The headers the Worker gets; a middleware may set or delete some before the request goes on. */
+  readonly headers: Headers
+  /**
+   * The request as a Fetch `Request`, built on first access (most requests never need one: building
+   * it and its abort signal was the larger part of the front door's own cost). Its headers are
+   * `headers` from then on.
+   */
+  readonly request: Request
   transcript: Transcript
   /** Cancels the exchange as the platform does: aborts the Worker's request and drops the client connection with no further bytes. */
   cancel(reason: string): void
+}
+
+/** One client request: the Fetch `Request` is made only when a middleware (or `dispatch`) asks for it. */
+class FrontExchange implements FrontContext {
+  readonly exchange: number
+  readonly method: string
+  readonly url: string
+  readonly body: Uint8Array | undefined
+  readonly transcript: Transcript
+  readonly abort: AbortController
+  readonly #res: http.ServerResponse
+  #headers: Headers
+  #request?: Request
+  constructor(exchange: number, method: string, url: string, headers: Headers, body: Uint8Array | undefined, transcript: Transcript, abort: AbortController, res: http.ServerResponse) {
+    this.exchange = exchange
+    this.method = method
+    this.url = url
+    this.#headers = headers
+    this.body = body
+    this.transcript = transcript
+    this.abort = abort
+    this.#res = res
+  }
+
+  get headers(): Headers {
+    return this.#request ? this.#request.headers : this.#headers
+  }
+
+  get request(): Request {
+    // redirect: 'manual': a Worker's 302 goes back to the client as is; following it here would fetch the Location from Node.
+    this.#request ??= new Request(this.url, { method: this.method, headers: this.#headers, body: this.body as Uint8Array<ArrayBuffer> | undefined, signal: this.abort.signal, redirect: 'manual' })
+    return this.#request
+  }
+
+  cancel(reason: string): void {
+    this.abort.abort(reason)
+    this.#res.destroy()
+  }
 }
 
 /**
@@ -227,22 +276,22 @@ export class FrontServer {
    * door's, so Miniflare's routing picks the user's Worker; `Accept-Encoding: identity` so the
    * transcript reads plain text (the Worker still sees what production sends, `br, gzip`).
    */
-  async #forward(request: Request, body: Uint8Array | undefined): Promise<Response> {
+  async #forward(front: FrontExchange, target: URL): Promise<Response> {
     const { upstream } = this.#options
-    if (upstream.kind === 'dispatch') return upstream.dispatch(request)
+    if (upstream.kind === 'dispatch') return upstream.dispatch(front.request)
     const headers: string[] = []
-    request.headers.forEach((value, name) => {
+    front.headers.forEach((value, name) => {
       if (name !== 'accept-encoding') headers.push(name, value)
     })
     headers.push('host', this.url.host, 'accept-encoding', 'identity', 'mf-disable-pretty-error', 'true')
-    const target = new URL(request.url)
+    const { body } = front
     const answer = await this.#agent.request({
       origin: upstream.url().origin,
       path: `${target.pathname}${target.search}`,
-      method: request.method,
+      method: front.method,
       headers,
       body: body && body.length ? body : null,
-      signal: request.signal,
+      signal: front.abort.signal,
     })
     const responseHeaders = new Headers()
     for (const [name, value] of Object.entries(answer.headers)) {
@@ -260,7 +309,7 @@ export class FrontServer {
       }
       throw new Error(message)
     }
-    if (NULL_BODY_STATUS.has(answer.statusCode) || request.method === 'HEAD') {
+    if (NULL_BODY_STATUS.has(answer.statusCode) || front.method === 'HEAD') {
       answer.body.dump().catch(() => {})
       return new Response(null, { status: answer.statusCode, headers: responseHeaders })
     }
@@ -442,16 +491,14 @@ export class FrontServer {
     if (method !== 'GET' && method !== 'HEAD') {
       const chunks: Buffer[] = []
       for await (const chunk of req) chunks.push(chunk as Buffer)
-      bodyBuffer = Buffer.concat(chunks)
+      bodyBuffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
     }
     const abort = new AbortController()
     // The client going away must reach the Worker as a cancelled request, as it does in production.
     res.on('close', () => {
       if (!res.writableFinished) abort.abort()
     })
-    // redirect: 'manual': a Worker's 302 goes back to the client as is; following it here would fetch the Location from Node.
-    const body = bodyBuffer && bodyBuffer.length ? new Uint8Array(bodyBuffer) : undefined
-    const request = new Request(url, { method, headers, body, signal: abort.signal, redirect: 'manual' })
+    const body = bodyBuffer && bodyBuffer.length ? bodyBuffer : undefined
     transcript.record({
       layer: 'client',
       type: 'request',
@@ -462,11 +509,7 @@ export class FrontServer {
       headers: headersToRecord(headers),
       ...bodyForTranscript(bodyBuffer?.toString('utf8') ?? '', headers.get('content-type')),
     })
-    const cancel = (reason: string) => {
-      abort.abort(reason)
-      res.destroy()
-    }
-    const ctx: FrontContext = { exchange, request, transcript, cancel }
+    const ctx = new FrontExchange(exchange, method, url.href, headers, body, transcript, abort, res)
     const middlewares = this.#options.middlewares()
     let response: Response | undefined
     for (const middleware of middlewares) {
@@ -475,7 +518,7 @@ export class FrontServer {
     }
     if (!response && !abort.signal.aborted) {
       try {
-        response = await this.#forward(request, body)
+        response = await this.#forward(ctx, url)
       } catch (error) {
         if (abort.signal.aborted) {
           transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
@@ -483,7 +526,8 @@ export class FrontServer {
         }
         throw error
       }
-      for (const middleware of [...middlewares].reverse()) {
+      for (let i = middlewares.length - 1; i >= 0; i--) {
+        const middleware = middlewares[i]!
         if (middleware.onResponse) response = await middleware.onResponse(ctx, response)
       }
     }
@@ -510,7 +554,11 @@ export class FrontServer {
     const cookies = response.headers.getSetCookie()
     if (cookies.length) outHeaders['set-cookie'] = cookies
     res.writeHead(response.status, response.statusText, outHeaders)
-    res.flushHeaders()
+    const node = !response.bodyUsed ? NODE_BODIES.get(response) : undefined
+    // The status line and headers go out now (an SSE client must see them before the first event),
+    // unless body bytes are already here (or there is no body): then they leave with the first chunk
+    // (or the end), in one write.
+    if (response.body && (!node || node.readableLength === 0)) res.flushHeaders()
     if (!response.body) {
       res.end()
       transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
@@ -537,7 +585,6 @@ export class FrontServer {
     let text = ''
     let reason = 'complete'
     try {
-      const node = !response.bodyUsed ? NODE_BODIES.get(response) : undefined
       const source = node ?? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
       for await (const chunk of source) {
         const piece = decoder.decode(chunk as Uint8Array, { stream: true })

@@ -270,14 +270,17 @@ export type CorsOptions = z.input<typeof CorsOptionsSchema>
 /** The `harness` transcript events this plugin records. */
 export type CorsEventType = 'cors:preflight' | 'cors:blocked' | 'cors:header-hidden' | 'cors:allowed'
 
+/** What CORS reads of a front door request (its Fetch `Request` is not built for it: that costs every request). */
+type FrontRequest = Pick<FrontContext, 'method' | 'url' | 'headers'>
+
 /** The page origin of a request, when it is cross-origin to the front door (same-origin requests are not CORS requests). */
-function crossOrigin(request: Request): string | undefined {
+function crossOrigin(request: FrontRequest): string | undefined {
   const origin = request.headers.get('origin')
   if (!origin || origin === 'null') return origin ?? undefined
   return origin === new URL(request.url).origin ? undefined : origin
 }
 
-function requestHeaders(request: Request): Headers {
+function requestHeaders(request: FrontRequest): Headers {
   const headers = new Headers(request.headers)
   for (const name of [...headers.keys()]) if (isBrowserSet(name)) headers.delete(name)
   return headers
@@ -309,7 +312,8 @@ export const corsPlugin: EmulatorPlugin<typeof CorsOptionsSchema> = {
     ctx.addMiddleware({
       name: CORS,
       async onRequest(front) {
-        const { request, exchange, transcript } = front
+        const { exchange, transcript } = front
+        const request: FrontRequest = front
         const origin = crossOrigin(request)
         if (!origin) return undefined
         const requestedMethod = request.headers.get('access-control-request-method')
@@ -338,7 +342,8 @@ export const corsPlugin: EmulatorPlugin<typeof CorsOptionsSchema> = {
       onResponse(front, response) {
         const cors = modelled.get(front)
         if (!cors) return response
-        const { transcript, exchange, request } = front
+        const { transcript, exchange } = front
+        const request: FrontRequest = front
         if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
           const blocked = checkPreflight(cors, response)
           transcript.record({ layer: 'harness', type: 'cors:preflight', exchange, method: cors.method, requestHeaders: unsafeRequestHeaderNames(cors.headers), status: response.status, ok: !blocked })

@@ -454,8 +454,8 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   ctx.patchAppWorker({ serviceBindings } as never)
   ctx.addMiddleware({
     name: HOP,
-    onRequest({ request, exchange }) {
-      request.headers.set(HOP_STAMP_HEADER, `e=${exchange};g=${tap.faults.generation};f=${tap.faults.armed ? 1 : 0}`)
+    onRequest({ headers, exchange }) {
+      headers.set(HOP_STAMP_HEADER, `e=${exchange};g=${tap.faults.generation};f=${tap.faults.armed ? 1 : 0}`)
       return undefined
     },
   })

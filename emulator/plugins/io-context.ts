@@ -106,7 +106,7 @@ export const timeoutsPlugin: EmulatorPlugin<z.ZodOptional<typeof TimeoutsOptions
       name: TIMEOUTS,
       onRequest(front) {
         open.set(front.exchange, front)
-        front.request.headers.set(STAMP, JSON.stringify({ exchange: front.exchange, ...limits }))
+        front.headers.set(STAMP, JSON.stringify({ exchange: front.exchange, ...limits }))
         return undefined
       },
     })
