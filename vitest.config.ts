@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Made once before any file runs: the Python venv that the Python lane and the Python SDK scenarios use.
+    globalSetup: ['scenarios/helpers/global-setup.ts'],
     // The Worker that scenario targets serve by default here: the reference server (a user's
     // project serves its own folder's Worker instead).
     env: { MCP_HARNESS_CONFIG: path.resolve(import.meta.dirname, 'server/wrangler.jsonc') },

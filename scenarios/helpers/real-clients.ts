@@ -4,15 +4,15 @@
  * python/.venv) calling a tool with a bearer token or after `mcp_harness.sign_in()`.
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { VENV_PYTHON } from './python-venv.ts'
+import { freePort } from './targets.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const require = createRequire(import.meta.url)
@@ -22,20 +22,7 @@ const run = promisify(execFile)
 export const MCP_REMOTE_PROXY = path.join(path.dirname(require.resolve('mcp-remote/package.json')), 'dist', 'proxy.js')
 /** The BROWSER hook that plays the user for mcp-remote (consent, mocked upstream, callback). */
 export const BROWSER_HOOK = path.join(ROOT, 'scenarios', 'helpers', 'oauth-browser-hook.ts')
-/** The Python of the project's venv, made by the Python lane (`scenarios/python/pytest.test.ts`). */
-export const VENV_PYTHON = path.join(ROOT, 'python', '.venv', 'bin', 'python')
-export const hasPythonVenv = (): boolean => existsSync(VENV_PYTHON)
 const PYTHON_CALL_TOOL = path.join(ROOT, 'scenarios', 'auth', 'templates', 'python_call_tool.py')
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export interface BrowserRun {
   reachedClient?: boolean

@@ -1,62 +1,13 @@
-import { execFile, spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { ensureVenv, exec, PYTHON_DIR, VENV_PYTHON } from '../helpers/python-venv.ts'
 
-// The Python lane inside `npm test`: a virtual environment made on first use (python/.venv), then
-// the pytest plugin's own tests, the Python MCP SDK client scenarios and the Python container lane.
+// The Python lane inside `npm test`: the pytest plugin's own tests, the Python MCP SDK client
+// scenarios and the Python container lane, in the venv the run's globalSetup made (python/.venv).
 const ROOT = path.resolve(import.meta.dirname, '../..')
-const PYTHON_DIR = path.join(ROOT, 'python')
-const VENV = path.join(PYTHON_DIR, '.venv')
-const VENV_PYTHON = path.join(VENV, 'bin', 'python')
-const STAMP = path.join(VENV, '.mcp-harness-stamp')
-const run = promisify(execFile)
-
-function exec(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const timer = setTimeout(() => {
-      output += `\n[mcp-harness] ${command} ${args.join(' ')} timed out after ${options.timeoutMs / 1000} s\n`
-      child.kill('SIGTERM')
-    }, options.timeoutMs)
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk))
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, output })
-    })
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      resolve({ code: -1, output: String(error) })
-    })
-  })
-}
-
-/** Creates python/.venv and installs the package with its test extras, unless the stamp says it is current. */
-async function ensureVenv(): Promise<{ created: boolean; ms: number }> {
-  const started = performance.now()
-  const { stdout: version } = await run('python3', ['--version'])
-  const stamp = createHash('sha256')
-    .update(version)
-    .update(await readFile(path.join(PYTHON_DIR, 'pyproject.toml')))
-    .digest('hex')
-  if (existsSync(VENV_PYTHON) && existsSync(STAMP) && (await readFile(STAMP, 'utf8')) === stamp) return { created: false, ms: performance.now() - started }
-  const steps: [string, string[]][] = [
-    ['python3', ['-m', 'venv', '--clear', VENV]],
-    [VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--editable', `${PYTHON_DIR}[test]`]],
-  ]
-  for (const [command, args] of steps) {
-    const result = await exec(command, args, { cwd: ROOT, timeoutMs: 420_000 })
-    if (result.code !== 0) throw new Error(`[mcp-harness] Failed to prepare the Python lane: \`${command} ${args.join(' ')}\` exited ${result.code}.\n${result.output.slice(-4000)}`)
-  }
-  await writeFile(STAMP, stamp)
-  return { created: true, ms: performance.now() - started }
-}
 
 interface PytestCase {
   name: string

@@ -4,7 +4,7 @@
 // browser being the headless BROWSER hook, then serves the tools over stdio. One emulator per fixture.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createEmulator, upstream, type Emulator, type EmulatorOptions } from '../../../emulator/index.ts'
-import { callToolJson, hasPythonVenv, pythonCallTool, startMcpRemote } from '../../helpers/real-clients.ts'
+import { callToolJson, pythonCallTool, startMcpRemote } from '../../helpers/real-clients.ts'
 
 interface Fixture {
   name: string
@@ -62,7 +62,7 @@ describe.each(FIXTURES)('$name', (fixture) => {
   afterAll(() => emulator?.dispose())
 
   if (fixture.python) {
-    test.skipIf(!hasPythonVenv())('Issue 10 item 4: mcp_harness.sign_in() gets a token and the official Python MCP SDK calls a tool with it', { timeout: 120_000 }, async () => {
+    test('Issue 10 item 4: mcp_harness.sign_in() gets a token and the official Python MCP SDK calls a tool with it', { timeout: 120_000 }, async () => {
       expect(await pythonCallTool(mcpUrl, 'whoami', { signIn: { scopes: fixture.scopes } })).toMatchObject(fixture.whoami)
       expect(emulator.errors).toEqual([])
     })
