@@ -39,7 +39,7 @@ export interface Emulator {
    * Evicts one session's Durable Object (by session id or DO name), or every active one, as
    * hibernation does: the next event re-runs the constructor; `this.state` and storage survive,
    * instance fields do not. Resolves with the DO names evicted.
-   * @example await emulator.evict({ session: client.sessionId(), webSockets: 'hibernate' })
+   * @example await emulator.evict({ session: transport.sessionId, webSockets: 'hibernate' })
    */
   evict(options?: EvictOptions): Promise<string[]>
   /** Aborts every Durable Object like a crash (sockets close 1006, storage kept). */
@@ -48,6 +48,13 @@ export interface Emulator {
   wipeStorage(): Promise<void>
   /** Sessions seen on the Worker→DO hop: id, transport, DO name, state. */
   sessions(): SessionInfo[]
+  /**
+   * Resolves once the hop steps behind every answer a client got so far are in `sessions()` and the
+   * transcript (the hop tap reports in batches, a few milliseconds after the answer). `evict()` and
+   * the control plane wait for this themselves.
+   * @example await emulator.settled(); expect(emulator.sessions()).toHaveLength(1)
+   */
+  settled(): Promise<void>
   /**
    * Faults on the Worker→DO hop: drop, delay, fail the upgrade, close; chosen by direction, session,
    * JSON-RPC method and nth match. Each acts from the next client request on.
@@ -326,6 +333,10 @@ class EmulatorImpl implements Emulator {
 
   sessions(): SessionInfo[] {
     return this.#lifecycle('list sessions').sessions()
+  }
+
+  async settled(): Promise<void> {
+    await hopTapFor(this.transcript)?.settled()
   }
 
   get faults(): HopFaults {

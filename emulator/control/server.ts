@@ -179,7 +179,12 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
         control: base().href,
       }),
     },
-    sessions: { GET: async () => ({ sessions: emulator.sessions() }) },
+    sessions: {
+      GET: async () => {
+        await emulator.settled()
+        return { sessions: emulator.sessions() }
+      },
+    },
     evict: {
       POST: async ({ body }) => {
         const request = parseBody(EvictRequestSchema, await body(), 'evict')

@@ -143,6 +143,8 @@ export class Lifecycle {
   async evict(input: EvictOptions = {}, why: 'manual' | 'idle' = 'manual'): Promise<string[]> {
     const options = parseOptions(EvictOptionsSchema, input, 'evict options')
     this.#requireClass('evict')
+    // Which sessions exist and which is active comes from the tap's reports: have them all first.
+    await this.#tap?.settled()
     const targets = options.object
       ? [this.#objectTarget(options.object)]
       : options.session

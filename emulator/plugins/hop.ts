@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createParser } from 'eventsource-parser'
@@ -94,6 +95,10 @@ interface ConnInfo {
 
 /** How long the tap gathers reports before they travel to Node (see hop-tap.worker.js). */
 export const HOP_REPORT_WINDOW_MS = 15
+/** Request header of the flush request Node sends the tap (see `HopTap.settled`). */
+const HOP_FLUSH_HEADER = 'x-mcp-harness-hop-flush'
+/** How long `settled()` waits for reports the isolate numbered but Node has not received. */
+const SETTLE_TIMEOUT_MS = 2_000
 /** After this long without its answer, a hop call is taken as lost, not running. */
 const STALE_MS = 2_000
 /** Props and RPC values carry credentials under names a Worker picks (`accessToken`): the defaults plus those. */
@@ -152,9 +157,36 @@ export class HopTap {
   readonly #expected = new Map<string, number>()
   #gapTimer?: NodeJS.Timeout
 
+  #flush?: () => Promise<{ p: string; s: number }>
+
   constructor(transcript: Transcript) {
     this.#transcript = transcript
     this.faults = new HopFaults(transcript)
+  }
+
+  /** How to ask the isolate to deliver its reports (set once the runtime runs). */
+  bindFlush(flush: () => Promise<{ p: string; s: number }>): void {
+    this.#flush = flush
+  }
+
+  /**
+   * Resolves once every hop step the Worker took so far is in the transcript and in `sessions()`.
+   * Reports travel in batches (one per window), so a client can hold its answer before Node has the
+   * steps behind it: the tap is asked to deliver them and names the last one, which Node then waits
+   * for (bounded; a report lost with a cancelled request is skipped, as the gap timer would).
+   */
+  async settled(): Promise<void> {
+    const mark = await this.#flush?.().catch(() => undefined)
+    if (!mark) {
+      // No answer (a Worker without a fetch handler, a runtime restarting): wait out two windows.
+      await new Promise((resolve) => setTimeout(resolve, 2 * HOP_REPORT_WINDOW_MS))
+      return
+    }
+    const deadline = performance.now() + SETTLE_TIMEOUT_MS
+    const behind = () => (this.#expected.get(mark.p) ?? 1) <= mark.s
+    while (behind() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    // Still behind: what is missing was lost with its request; record what arrived, in order.
+    if (behind()) this.#drain({ kind: 'tap-error', name: '', p: mark.p, s: mark.s })
   }
 
   /** Sessions seen on the hop, in order of first appearance. */
@@ -448,10 +480,20 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   // The tap runs in the Worker's own isolate, around its default export and its Durable Object
   // classes (their env, for object-to-object calls): the Worker's bindings and
   // Durable Object classes stay exactly as wrangler configured them (Miniflare's namespace API too).
-  const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\n`
+  // The flush request is answered by the tap only with this token (a client cannot send it through the front door anyway: it is never routed there).
+  const flushToken = randomBytes(16).toString('hex')
+  const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\nconst HOP_FLUSH_TOKEN = ${JSON.stringify(flushToken)}\n`
   ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop', durableObjectExportName: 'wrapHopObject' })
   const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: { node: (req: IncomingMessage, res: ServerResponse) => tap.handleNode(req, res) } }
   ctx.patchAppWorker({ serviceBindings } as never)
+  // Reached by name from Node, like the control Worker: the request never crosses the front door.
+  tap.bindFlush(async () => {
+    const worker = await ctx.miniflare().getWorker(ctx.appWorkerName)
+    const response = (await worker.fetch('http://mcp-harness-hop.invalid/flush', { headers: { [HOP_FLUSH_HEADER]: flushToken } })) as unknown as Response
+    const mark = (await response.json()) as { p?: unknown; s?: unknown }
+    if (typeof mark.p !== 'string' || typeof mark.s !== 'number') throw new Error(`the hop tap did not answer the flush (status ${response.status})`)
+    return { p: mark.p, s: mark.s }
+  })
   ctx.addMiddleware({
     name: HOP,
     onRequest({ headers, exchange }) {

@@ -5,11 +5,16 @@
 // upgrade, frame and close is reported to Node (the MCP_HARNESS_HOP service binding). Nothing global
 // is patched unless KI-32 diagnosis is on (DIAGNOSE). Reports are batched (one request to Node per
 // window, whatever the number of steps and calls) and fire-and-forget; only while faults are armed
-// does a hop step wait for Node's verdict. The emulator prepends
-// `const HOP_BINDINGS = [...]` and `const DIAGNOSE = true|false` to this source.
+// does a hop step wait for Node's verdict. The emulator prepends `const HOP_BINDINGS = [...]`,
+// `const DIAGNOSE = true|false` and `const HOP_FLUSH_TOKEN = "..."` to this source.
 
 /** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
 const STAMP = 'x-mcp-harness-hop'
+/**
+ * Request header (with HOP_FLUSH_TOKEN) of Node's flush request: the tap answers it itself, after
+ * delivering every report of this isolate, with the last sequence number it gave out.
+ */
+const FLUSH_HEADER = 'x-mcp-harness-hop-flush'
 /** How long reports gather before they travel to Node together. */
 const FLUSH_WINDOW_MS = 15 // HOP_REPORT_WINDOW_MS in hop.ts
 /** Largest value (as JSON) copied into an event; bigger ones are summarised. */
@@ -591,6 +596,26 @@ export function wrapHopObject(cls) {
 
 const HANDLERS = ['fetch', 'scheduled', 'queue', 'email', 'tail', 'tailStream', 'trace', 'test']
 
+function isFlushRequest(request) {
+  return request?.headers?.get?.(FLUSH_HEADER) === HOP_FLUSH_TOKEN
+}
+
+/**
+ * Node's barrier: batches wait up to a window, so what a client's answer already reflects may not be
+ * in Node yet. Node asks (never through the front door, and only with its token) before it reads
+ * sessions or evicts; the answer comes once this isolate's reports are delivered, with the last
+ * sequence number, so Node knows what to wait for.
+ */
+async function answerFlush(env) {
+  if (!hop && env && env[HOP_SERVICE]) hop = env[HOP_SERVICE]
+  try {
+    if (hop) await drain()
+  } catch {
+    // A batch of another request could not be awaited from here: Node waits for it by its number.
+  }
+  return new Response(JSON.stringify({ p: prefix, s: sequence }), { headers: { 'content-type': 'application/json' } })
+}
+
 /** Wraps the Worker's default export (an object, or a WorkerEntrypoint class) so its handlers get `tapEnv(env)`. */
 export function wrapHop(worker) {
   if (typeof worker === 'function') {
@@ -607,7 +632,10 @@ export function wrapHop(worker) {
         configurable: true,
         writable: true,
         value(...args) {
-          if (handler === 'fetch') learnFromRequest(args[0])
+          if (handler === 'fetch') {
+            if (isFlushRequest(args[0])) return answerFlush(args[1])
+            learnFromRequest(args[0])
+          }
           return original.apply(this, args)
         },
       })
@@ -621,7 +649,10 @@ export function wrapHop(worker) {
     const original = worker[handler]
     if (typeof original !== 'function') continue
     wrapped[handler] = function (first, env, ctx, ...rest) {
-      if (handler === 'fetch') learnFromRequest(first)
+      if (handler === 'fetch') {
+        if (isFlushRequest(first)) return answerFlush(env)
+        learnFromRequest(first)
+      }
       return original.call(worker, first, tapEnv(env, ctx), ctx, ...rest)
     }
   }

@@ -56,3 +56,20 @@ test('KI-11: the DO still hibernates behind the tap: the hop socket survives an 
   expect(emulator.transcript.filter({ layer: 'hop', type: 'upgrade', name: client.objectName() })).toHaveLength(1)
   await client.close()
 })
+
+test('settled(): right after a client read its answer, sessions() and evict() know the session the answer opened (reports travel in batches)', async () => {
+  // A plain POST, read to its end, then at once: no waiting for the transcript, as a test would do.
+  for (let round = 0; round < 5; round++) {
+    const response = await fetch(new URL('/mcp', emulator.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'settled', version: '1' } } }),
+    })
+    await response.text()
+    const id = response.headers.get('mcp-session-id')!
+    await emulator.settled()
+    expect(emulator.sessions().map((s) => s.id)).toContain(id)
+    // evict() settles by itself: evicting the new session by id finds it.
+    expect(await emulator.evict({ session: id })).toEqual([`streamable-http:${id}`])
+  }
+})
