@@ -16,12 +16,12 @@
  * @example npm run bench -- serve --harness ../before/dist/cli/cli.js --out serve-before
  */
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { freePort } from '../scenarios/helpers/targets.ts'
 import { markdownTable, round, summarize, writeResult } from './lib.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -45,17 +45,6 @@ const workers = [
   { name: 'reference server', dir: path.join(root, 'server'), config: 'wrangler.jsonc' },
   { name: 'installed-worker fixture', dir: path.join(root, 'scenarios/fixtures/installed-worker'), config: 'wrangler.jsonc' },
 ] as const
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 interface Start {
   readyMs: number

@@ -5,9 +5,9 @@
 // (the Worker redirects to GitHub). The HTML-only browser cannot finish it; signIn() must notice, run
 // the page in Chromium, and carry on to a token the TS SDK calls tools with.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { main } from '../../cli/cli.ts'
 import { createEmulator, signIn, upstream, type Emulator } from '../../emulator/index.ts'
 import { browserLane } from '../browser/chromium.ts'
+import { runCli as cli } from '../helpers/cli.ts'
 import { connectClient } from '../helpers/clients.ts'
 
 const USERS = [
@@ -17,15 +17,6 @@ const USERS = [
 // Chromium is Debian's `chromium` (.ci/run installs it): with CI=true the lane must run, elsewhere it skips with a hint.
 const lane = browserLane()
 if (!lane.run) console.log(`[chromium-consent] ${lane.reason}`)
-
-/** Runs the CLI in this process and captures its output. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (write: (text: string) => void) => ({ write: (chunk: string) => (write(String(chunk)), true) }) as unknown as NodeJS.WritableStream
-  const code = await main(args, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) })
-  return { code, stdout, stderr }
-}
 
 describe.each(['script-fetch', 'script-form'])('an approval page that needs JavaScript (APPROVAL_PAGE=%s)', (page) => {
   let emulator: Emulator

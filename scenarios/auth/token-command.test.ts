@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { main } from '../../cli/cli.ts'
 import { createEmulator, upstream, type Emulator } from '../../emulator/index.ts'
+import { runCli as cli } from '../helpers/cli.ts'
 import { connectClient } from '../helpers/clients.ts'
 import { VENV_PYTHON } from '../helpers/python-venv.ts'
 import { pythonCallTool } from '../helpers/real-clients.ts'
@@ -24,15 +24,6 @@ beforeAll(async () => {
   mcpUrl = new URL('/mcp', emulator.url).href
 })
 afterAll(() => emulator?.dispose())
-
-/** Runs the CLI in this process and captures its output. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (write: (text: string) => void) => ({ write: (chunk: string) => (write(String(chunk)), true) }) as unknown as NodeJS.WritableStream
-  const code = await main(args, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) })
-  return { code, stdout, stderr }
-}
 
 describe('mcp-harness token', () => {
   test('prints the access token alone, and the TS SDK calls a tool with it', { timeout: 60_000 }, async () => {
