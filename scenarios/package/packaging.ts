@@ -2,7 +2,9 @@
 // the Node that runs the tests first on PATH, every failure showing what the command printed),
 // `npm pack` of this project, and `npx mcp-harness serve` as a child process read up to its ready line.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -58,14 +60,44 @@ export const explain = (what: string, result: Pick<Run, 'code' | 'stdout' | 'std
   `${what} exited ${result.code}\n--- stdout\n${result.stdout.slice(-3000)}\n--- stderr\n${result.stderr.slice(-3000)}`
 
 /**
- * Packs this project as `npm publish` would (`prepare` builds dist/ with its declarations) into `dest`.
+ * Where one test run keeps its tarball: vitest's forked workers are children of the vitest process,
+ * so they share its pid (the globalSetup, which runs in that process, removes the folder at the end).
+ */
+export function sharedPackDir(runPid = process.ppid): string {
+  return path.join(os.tmpdir(), `mcp-harness-pack-${runPid}`)
+}
+
+/**
+ * Packs this project as `npm publish` would (`prepare` builds dist/ with its declarations) and copies
+ * the tarball into `dest`. Packed once per test run: the first file to ask packs, the others wait for
+ * it (two `npm pack` at once would rebuild dist/ over each other, and each costs a build).
  * @example const { tarball } = await packProject(work); await run('npm', ['install', tarball], { cwd: project })
  */
 export async function packProject(dest: string): Promise<{ tarball: string; result: Run }> {
-  const result = await run('npm', ['pack', '--pack-destination', dest], { cwd: ROOT, timeoutMs: 420_000 })
+  const shared = sharedPackDir()
+  const record = path.join(shared, 'pack.json')
+  let packer = false
+  try {
+    await mkdir(`${shared}.lock`)
+    packer = true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  if (packer) {
+    await mkdir(shared, { recursive: true })
+    const result = await run('npm', ['pack', '--pack-destination', shared], { cwd: ROOT, timeoutMs: 420_000 })
+    const name = (await readdir(shared)).find((file) => file.endsWith('.tgz'))
+    await writeFile(record, JSON.stringify({ name, result }))
+  }
+  const deadline = Date.now() + 480_000
+  while (!existsSync(record)) {
+    if (Date.now() > deadline) throw new Error(`npm pack by another test file of this run did not finish within 8 min (${shared})`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  const { name, result } = JSON.parse(await readFile(record, 'utf8')) as { name?: string; result: Run }
   if (result.code !== 0) throw new Error(explain('npm pack', result))
-  const name = (await readdir(dest)).find((file) => file.endsWith('.tgz'))
-  if (!name) throw new Error(`npm pack wrote no tarball into ${dest}\n${explain('npm pack', result)}`)
+  if (!name) throw new Error(`npm pack wrote no tarball into ${shared}\n${explain('npm pack', result)}`)
+  await copyFile(path.join(shared, name), path.join(dest, name))
   return { tarball: path.join(dest, name), result }
 }
 
