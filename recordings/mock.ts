@@ -7,7 +7,7 @@ import type { Cassette, Interaction } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
 import { describeDifference, parseMatchOptions, RequestMatcher, rpcMessages, type LiveRequest, type RequestDifference, type RequestMatchOptions } from './match/request.ts'
 import { loadCassette } from './persist/fs.ts'
-import { describeRequest } from './replay.ts'
+import { describeRequest, recordedJson } from './replay.ts'
 import { rerecordCommand } from './rerecord.ts'
 
 export interface MockServerOptions {
@@ -461,15 +461,6 @@ function answerHeaders(recorded: Record<string, string>, bindings: Bindings): Re
   const out = { ...template.fixed }
   for (const [name, value] of template.filled) out[name] = bindings.substitute(value)
   return out
-}
-
-/** Each recorded answer serialized once, not once per client. */
-const jsonTexts = new WeakMap<object, string>()
-function recordedJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  let text = jsonTexts.get(value)
-  if (text === undefined) jsonTexts.set(value, (text = JSON.stringify(value)))
-  return text
 }
 
 /** A recorded answer (message or batch) with the ids of responses mapped to the live request's ids. */

@@ -126,9 +126,9 @@ function headersWithTokens(headers: Record<string, string>): [string, string][] 
   return found
 }
 
-/** Each recorded request body serialized once, not once per replay. */
+/** Each recorded body or answer serialized once, not once per replay or per mock client. */
 const jsonTexts = new WeakMap<object, string>()
-function recordedJson(body: unknown): string {
+export function recordedJson(body: unknown): string {
   if (body === null || typeof body !== 'object') return JSON.stringify(body)
   let text = jsonTexts.get(body)
   if (text === undefined) jsonTexts.set(body, (text = JSON.stringify(body)))
