@@ -1,73 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { clientSettings, commandHelp, COMMANDS, mainHelp } from './cli.ts'
 import { parsePort, UsageError } from './command.ts'
-
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
-const ROOT = path.dirname(path.dirname(CLI))
-
-interface Run {
-  child: ChildProcessWithoutNullStreams
-  stdout: () => string
-  stderr: () => string
-  exited: Promise<number | null>
-}
-
-/** Starts the CLI under the same Node as the tests (>= 22, which runs TypeScript). */
-function runCli(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, stdout: () => stdout, stderr: () => stderr, exited }
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-const HAS_PROC = process.platform === 'linux'
-
-/** Every process below `pid`, from /proc (Linux; elsewhere none are seen). */
-function descendants(pid: number): { pid: number; name: string }[] {
-  const parents = new Map<number, { ppid: number; name: string }>()
-  if (!HAS_PROC) return []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // The name is in parentheses and may hold spaces; ppid is the 2nd field after it.
-      const close = stat.lastIndexOf(')')
-      const name = stat.slice(stat.indexOf('(') + 1, close)
-      const ppid = Number(stat.slice(close + 2).split(' ')[1])
-      parents.set(Number(entry), { ppid, name })
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const out: { pid: number; name: string }[] = []
-  const walk = (parent: number) => {
-    for (const [child, info] of parents) {
-      if (info.ppid === parent) {
-        out.push({ pid: child, name: info.name })
-        walk(child)
-      }
-    }
-  }
-  walk(pid)
-  return out
-}
+import { descendants, HAS_PROC, startCli as runCli, waitFor } from '../scenarios/helpers/child-process.ts'
 
 const alive = (pid: number) => {
   try {

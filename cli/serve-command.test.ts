@@ -1,49 +1,20 @@
 // `mcp-harness serve` as a user meets it in their own Worker project (issue 9, items 3 and 4): the
 // harness config in the current folder, flags on top, endpoints listed only when they answer, one
 // clear line for every bad input, and no workerd left behind when `npm start` is stopped.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
 import { describeNetworkError, parseBaseUrl, UsageError } from './command.ts'
 import { clientSettings, parseVarFlags } from './serve-command.ts'
+import { CLI, descendants, startCli as runCli, startProcess as start, waitFor, type ChildRun } from '../scenarios/helpers/child-process.ts'
 
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
 const ROOT = path.dirname(path.dirname(CLI))
 const KV_NOTES = path.join(ROOT, 'scenarios/fixtures/kv-notes')
 const STATELESS = path.join(ROOT, 'scenarios/fixtures/stateless-mcp')
 
-interface Run {
-  child: ChildProcessWithoutNullStreams
-  stdout: () => string
-  stderr: () => string
-  exited: Promise<number | null>
-}
-
-function start(command: string, args: string[], cwd: string, detached = false): Run {
-  const child = spawn(command, args, { cwd, env: { ...process.env, FORCE_COLOR: '0' }, detached })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, stdout: () => stdout, stderr: () => stderr, exited }
-}
-const runCli = (args: string[], cwd = ROOT) => start(process.execPath, [CLI, ...args], cwd)
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-const readyLine = (run: Run) => waitFor(() => (run.stdout().includes('\n') ? (JSON.parse(run.stdout()) as Record<string, unknown>) : undefined), 120_000, `the ready line (stderr: ${run.stderr()})`)
+const readyLine = (run: ChildRun) => waitFor(() => (run.stdout().includes('\n') ? (JSON.parse(run.stdout()) as Record<string, unknown>) : undefined), 120_000, `the ready line (stderr: ${run.stderr()})`)
 
 const dirs: string[] = []
 function project(files: Record<string, string>): string {
@@ -56,26 +27,6 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
-/** Every process below `pid` with its name, from /proc (Linux only). */
-function descendants(pid: number): { pid: number; name: string }[] {
-  const parents = new Map<number, { ppid: number; name: string }>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const close = stat.lastIndexOf(')')
-      parents.set(Number(entry), { ppid: Number(stat.slice(close + 2).split(' ')[1]), name: stat.slice(stat.indexOf('(') + 1, close) })
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  const out: { pid: number; name: string }[] = []
-  const walk = (parent: number) => {
-    for (const [child, info] of parents) if (info.ppid === parent) out.push({ pid: child, name: info.name }), walk(child)
-  }
-  walk(pid)
-  return out
-}
 const alive = (pid: number) => {
   try {
     // A zombie still answers kill(0); its state in /proc says it is gone.
