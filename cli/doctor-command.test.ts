@@ -1,8 +1,7 @@
 import { expect, test } from 'vitest'
 import { UsageError } from './command.ts'
 import { parseHeaders } from './doctor-command.ts'
-import { main } from './cli.ts'
-import { Writable } from 'node:stream'
+import { runCli } from '../scenarios/helpers/cli.ts'
 
 test('--header values become a record; a value keeps its colons', () => {
   expect(parseHeaders(['X-Api-Key: abc', 'Authorization:Bearer a:b'])).toEqual({ 'X-Api-Key': 'abc', Authorization: 'Bearer a:b' })
@@ -16,9 +15,8 @@ test('a malformed --header is a usage error that does not echo the value', () =>
 
 test('--sign-in together with a token, or a malformed --header, exits 2 with what to do', async () => {
   const run = async (argv: string[]) => {
-    const err: string[] = []
-    const code = await main(argv, { stdout: new Writable({ write: (_c, _e, done) => done() }), stderr: new Writable({ write: (chunk, _e, done) => (err.push(String(chunk)), done()) }) })
-    return { code, stderr: err.join('') }
+    const { code, stderr } = await runCli(argv)
+    return { code, stderr }
   }
   expect(await run(['doctor', '--url', 'http://127.0.0.1:9', '--sign-in', '--token', 't'])).toMatchObject({ code: 2, stderr: expect.stringContaining('either --sign-in or a token') })
   expect(await run(['doctor', '--url', 'http://127.0.0.1:9', '--header', 'oops'])).toMatchObject({ code: 2, stderr: expect.stringContaining("expected 'Name: value'") })

@@ -1,16 +1,6 @@
-import { Writable } from 'node:stream'
 import { describe, expect, test } from 'vitest'
-import { main } from './cli.ts'
+import { runCli as run } from '../scenarios/helpers/cli.ts'
 import { parseHeaders } from './parity-command.ts'
-
-/** Runs the CLI in-process and collects what it wrote. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (write: (text: string) => void) => new Writable({ write: (chunk, _enc, done) => (write(chunk.toString()), done()) })
-  const code = await main(args, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) })
-  return { code, stdout, stderr }
-}
 
 describe('mcp-harness parity', () => {
   test('--help lists the targets, the suites and the exit codes', async () => {

@@ -1,20 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, describe, expect, test } from 'vitest'
-import { main } from './cli.ts'
+import { runCli as run } from '../scenarios/helpers/cli.ts'
 import { countCassetteEvents } from '../scenarios/report/count.ts'
 import { createMockServer } from '../recordings/mock.ts'
 import type { Cassette } from '../recordings/format/schema.ts'
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (write: (text: string) => void) => new Writable({ write: (chunk, _enc, done) => (write(chunk.toString()), done()) })
-  const code = await main(args, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) })
-  return { code, stdout, stderr }
-}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-harness-report-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
