@@ -15,6 +15,20 @@ export type RpcMessage = {
   error?: { code: number; message: string; data?: unknown }
 }
 
+/** How a raw request is sent: method, headers, session id, protocol version, Accept and body. */
+export interface RawRequestOptions {
+  method?: string
+  headers?: Record<string, string>
+  /** Sets `mcp-session-id`. */
+  sessionId?: string
+  /** Sets `mcp-protocol-version`; `null` leaves it out (overriding a session's). */
+  protocolVersion?: string | null
+  /** `Accept` (default: JSON and event-stream). */
+  accept?: string
+  /** A body to send: a string goes verbatim (malformed JSON tests), anything else as JSON. */
+  body?: unknown
+}
+
 /** One HTTP answer to a raw step: status, headers, the body, and the JSON-RPC messages in it. */
 export interface RawReply {
   status: number

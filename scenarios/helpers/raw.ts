@@ -1,27 +1,13 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { onTestFinished } from 'vitest'
-import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RpcMessage } from './jsonrpc.ts'
+import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RawRequestOptions, type RpcMessage } from './jsonrpc.ts'
 
-export { ACCEPT_BOTH, notification, readReply, rpc, type RawReply, type RpcMessage }
+export { ACCEPT_BOTH, notification, readReply, rpc, type RawReply, type RawRequestOptions, type RpcMessage }
 
 /** The protocol version raw sessions negotiate unless told otherwise. */
 export const RAW_PROTOCOL_VERSION = '2025-06-18'
 /** Upper bound for any raw exchange: a hung server fails the step instead of the whole run. */
 const RAW_TIMEOUT_MS = 15_000
-
-/** How a raw request is sent: method, headers, session id, protocol version, Accept and body. */
-export interface RawRequestOptions {
-  method?: string
-  headers?: Record<string, string>
-  /** Sets `mcp-session-id`. */
-  sessionId?: string
-  /** Sets `mcp-protocol-version`; `null` leaves it out (overriding a session's). */
-  protocolVersion?: string | null
-  /** `Accept` (default: JSON and event-stream). */
-  accept?: string
-  /** A body to send: a string goes verbatim (malformed JSON tests), anything else as JSON. */
-  body?: unknown
-}
 
 /**
  * Sends one raw HTTP request with chosen headers and reads the whole answer: for protocol edges

@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import { CreateMessageRequestSchema, ElicitRequestSchema, type CreateMessageRequest, type CreateMessageResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RpcMessage } from '../helpers/jsonrpc.ts'
+import { ACCEPT_BOTH, asMessages, initializeRequest as initializeMessage, notification, readReply, rpc, tryJson, type RawReply, type RawRequestOptions, type RpcMessage } from '../helpers/jsonrpc.ts'
 import { isHarnessError } from '../../core/errors.ts'
 import type { Target } from '../helpers/targets.ts'
 import { PARTIAL_HEADER, type Capture } from './capture.ts'
@@ -30,16 +30,8 @@ export const TRANSPORT_PATHS: Record<Transport, string> = { 'streamable-http': '
 /** One whole answer to a raw step (the scenarios' RawReply). */
 export type Reply = RawReply
 
-export interface RequestOptions {
-  method?: string
-  headers?: Record<string, string>
-  sessionId?: string
-  /** `null` leaves `mcp-protocol-version` out. */
-  protocolVersion?: string | null
-  accept?: string
-  /** A string goes verbatim (malformed JSON), anything else as JSON. */
-  body?: unknown
-}
+/** How a raw step is sent (the scenarios' RawRequestOptions). */
+export type RequestOptions = RawRequestOptions
 
 export interface RawSession {
   readonly url: URL
