@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { HarnessError, isHarnessError } from '../../core/errors.ts'
 import { parseOptions } from '../../core/zod-error.ts'
 import type { Transcript } from '../../core/transcript.ts'
-import { HOP_REPORT_WINDOW_MS, hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
+import { hopTapFor, parseObjectName, type HopTap, type SessionInfo } from './hop.ts'
 import type { EmulatorPlugin, PluginContext, PluginInstance } from './types.ts'
 
 /** The plugin name; its options live under `options.hibernation`. */
@@ -207,8 +207,7 @@ export class Lifecycle {
    * stub is in use, and waits up to 30 s for it.
    */
   async #quiesce(name: string, timeoutMs = 2_500): Promise<boolean> {
-    // Reports of the last steps may still be on their way from the tap.
-    await new Promise((resolve) => setTimeout(resolve, 2 * HOP_REPORT_WINDOW_MS))
+    // evict() has the tap's reports of every step so far (settled()): what is running is known.
     const deadline = performance.now() + timeoutMs
     for (;;) {
       const session = this.#tap?.session(name)

@@ -94,7 +94,7 @@ interface ConnInfo {
 }
 
 /** How long the tap gathers reports before they travel to Node (see hop-tap.worker.js). */
-export const HOP_REPORT_WINDOW_MS = 15
+const HOP_REPORT_WINDOW_MS = 15
 /** Request header of the flush request Node sends the tap (see `HopTap.settled`). */
 const HOP_FLUSH_HEADER = 'x-mcp-harness-hop-flush'
 /** How long `settled()` waits for reports the isolate numbered but Node has not received. */
