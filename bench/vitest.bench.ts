@@ -11,7 +11,7 @@
  * the harness's modules, the harness config, the wrangler config (read, or from its cache), the
  * build check, the front door, waiting for Miniflare's module (it loads meanwhile), workerd's boot.
  * @example npm run bench -- vitest            # 3 interleaved runs per case
- * @example npm run bench -- vitest --runs 5 --tarball /tmp/mcp-harness-0.1.0.tgz
+ * @example npm run bench -- vitest --runs 5 --tarball ./mcp-harness-0.1.0.tgz
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
