@@ -43,7 +43,11 @@ export interface ReportOnFailureOptions {
  */
 export function reportOnFailure(emulator: { transcript: { events: readonly TranscriptEvent[] } }, testName: string, options: ReportOnFailureOptions = {}): string {
   const dir = path.resolve(options.dir ?? process.env.MCP_HARNESS_REPORT_DIR ?? path.join('test-results', 'mcp-harness'))
-  const events = emulator.transcript.events.filter((event) => event.seq >= (options.fromSeq ?? 0))
+  const fromSeq = options.fromSeq ?? 0
+  // Hop reports arrive after the answer they belong to: an exchange an earlier test started is not this test's.
+  const earlier = new Set<unknown>()
+  for (const event of emulator.transcript.events) if (event.seq < fromSeq && event.exchange !== undefined) earlier.add(event.exchange)
+  const events = emulator.transcript.events.filter((event) => event.seq >= fromSeq && (event.exchange === undefined || !earlier.has(event.exchange)))
   mkdirSync(dir, { recursive: true })
   const file = path.join(dir, fileName(testName))
   writeFileSync(file, renderModel(transcriptModel(events, testName)))

@@ -132,3 +132,25 @@ describe('report model', () => {
     expect(view('/ui/other', new URLSearchParams()).status).toBe(404)
   })
 })
+
+describe('reportOnFailure', () => {
+  test('keeps the failing test\'s own exchanges: a late event of an exchange an earlier test started stays out', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const os = await import('node:os')
+    const path = await import('node:path')
+    const { reportOnFailure } = await import('./on-failure.ts')
+    const transcript = new Transcript()
+    transcript.record({ layer: 'client', type: 'request', exchange: 1, method: 'GET', url: '/earlier' })
+    const fromSeq = transcript.nextSeq
+    transcript.record({ layer: 'client', type: 'end', exchange: 1 }) // the earlier test's exchange ends late
+    transcript.record({ layer: 'client', type: 'request', exchange: 2, method: 'GET', url: '/health' })
+    transcript.record({ layer: 'client', type: 'end', exchange: 2 })
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-harness-report-unit-'))
+    try {
+      const html = readFileSync(reportOnFailure({ transcript }, 'late events', { dir, fromSeq }), 'utf8')
+      expect(drawn(html).map((div) => div.replace(/.*data-seq="(\d+)".*/, '$1'))).toEqual(['2', '3'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -129,7 +129,7 @@ export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
     const mode = reportMode()
     if (mode === 'off' || !current) return
     const emulator = current
-    const fromSeq = emulator.transcript.events.length
+    const fromSeq = emulator.transcript.nextSeq // not events.length: seq keeps counting across reset() and dropped events
     const write = (label: string) => {
       const file = reportOnFailure(emulator, ctx.task.fullName ?? ctx.task.name, { fromSeq })
       const note = `[mcp-harness] ${label}: ${file}`

@@ -401,10 +401,18 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
   let stop = false
   let lastFault = { kind: 'none', at: started }
   let faulting = Promise.resolve()
+  // A fast machine can settle every call before the first fault's timer: the first fault also fires
+  // once a third of the calls settled, so every run is a run under faults.
+  let thirdSettled = () => {}
+  const aThirdSettled = new Promise<void>((resolve) => (thirdSettled = resolve))
+  const settledCalls = () => report.answered + report.wrongAnswers + report.clearErrors + report.lost
   const faults = (async () => {
     const faultRandom = prng(options.seed ^ 0x5eed)
-    while (!stop) {
-      await new Promise((resolve) => setTimeout(resolve, (options.faultEveryMs ?? 500) * (0.5 + faultRandom())))
+    for (let first = true; !stop; first = false) {
+      let wait: NodeJS.Timeout | undefined
+      const timer = new Promise((resolve) => (wait = setTimeout(resolve, (options.faultEveryMs ?? 500) * (0.5 + faultRandom()))))
+      await (first ? Promise.race([timer, aThirdSettled]) : timer)
+      clearTimeout(wait)
       if (stop) break
       const pick = faultRandom()
       const kind = pick < 0.55 ? 'evict' : pick < 0.9 ? 'crash' : 'restart'
@@ -461,6 +469,7 @@ export async function runChurn(target: ChurnTarget, options: ChurnOptions): Prom
         bound,
       ])
       clearTimeout(timer)
+      if (settledCalls() + 1 >= report.callsPlanned / 3) thirdSettled()
       if (outcome === 'lost') lose()
       else if (outcome.ok) {
         if (outcome.text === String(index + call)) {
