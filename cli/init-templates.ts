@@ -1,5 +1,6 @@
 /** The files `mcp-harness init` writes, as functions of what it detected in the Worker project. */
-import { UPSTREAM_FACTORIES } from '../emulator/config-file.ts'
+import { isUpstreamName } from '../emulator/config-file.ts'
+import { UPSTREAM_PROVIDER_NAMES } from '../emulator/plugins/upstream/plugin.ts'
 
 /** What `init` found in a Worker project. */
 export interface Detected {
@@ -38,11 +39,11 @@ export function harnessConfigTemplate(detected: Detected): string {
   ]
   if (detected.auth.kind === 'oauth') {
     // Only a provider the harness can mock goes into the config (it is validated when read).
-    const provider = detected.auth.upstream && detected.auth.upstream in UPSTREAM_FACTORIES ? detected.auth.upstream : undefined
+    const provider = detected.auth.upstream && isUpstreamName(detected.auth.upstream) ? detected.auth.upstream : undefined
     lines.push(
       provider
         ? `  // The Worker signs users in with ${provider}: the harness answers ${provider}'s endpoints itself (no network).`
-        : `  // The Worker uses OAuthProvider${detected.auth.upstream ? ` with ${detected.auth.upstream}, which has no mock yet` : ''}; name an upstream to mock (${Object.keys(UPSTREAM_FACTORIES).join(', ')}):`,
+        : `  // The Worker uses OAuthProvider${detected.auth.upstream ? ` with ${detected.auth.upstream}, which has no mock yet` : ''}; name an upstream to mock (${UPSTREAM_PROVIDER_NAMES.join(', ')}):`,
       provider
         ? `  upstream: { providers: [{ provider: '${provider}'${provider === 'oidc' ? ", issuer: 'https://your-issuer.example'" : ''}, users: [{ id: 1, login: 'alice', email: 'alice@example.com' }] }] },`
         : "  // upstream: { providers: ['github'] },",

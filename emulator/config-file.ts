@@ -20,8 +20,8 @@ import { HibernationOptionsSchema } from './plugins/hibernation.ts'
 import { HopOptionsSchema } from './plugins/hop.ts'
 import { TimeoutsOptionsSchema } from './plugins/io-context.ts'
 import type { ProviderOptions, UpstreamProvider, UpstreamUser } from './plugins/upstream/handlers.ts'
-import { UPSTREAM_PROVIDERS } from './plugins/upstream/index.ts'
 import type { OidcProviderOptions } from './plugins/upstream/oidc.ts'
+import { UPSTREAM_PROVIDER_NAMES, type UpstreamProviderName } from './plugins/upstream/plugin.ts'
 
 /** The file names looked for, in this order (vitest's order: TypeScript first, JSON last). */
 export const HARNESS_CONFIG_FILES = ['mcp-harness.config.ts', 'mcp-harness.config.mts', 'mcp-harness.config.js', 'mcp-harness.config.mjs', 'mcp-harness.config.json'] as const
@@ -29,13 +29,8 @@ export const HARNESS_CONFIG_FILES = ['mcp-harness.config.ts', 'mcp-harness.confi
 /** Options every upstream factory of the table takes; each provider may read more (e.g. `issuer`). */
 export type UpstreamFactoryOptions = ProviderOptions & Partial<Omit<OidcProviderOptions, keyof ProviderOptions>>
 
-/**
- * Upstream provider names the config and `--upstream <name>` accept, mapped to their factories.
- * The one table to extend when a provider is added.
- */
-export const UPSTREAM_FACTORIES: Record<string, (options: UpstreamFactoryOptions) => UpstreamProvider> = Object.fromEntries(
-  Object.entries(UPSTREAM_PROVIDERS as Record<string, (options?: Record<string, unknown>) => UpstreamProvider>).map(([name, make]) => [name, (options: UpstreamFactoryOptions) => make(options as Record<string, unknown>)]),
-)
+/** Whether the config and `--upstream <name>` know a provider (its factory is in `UPSTREAM_PROVIDERS`, loaded when used). */
+export const isUpstreamName = (name: string): boolean => (UPSTREAM_PROVIDER_NAMES as readonly string[]).includes(name)
 
 const isProvider = (value: unknown): value is UpstreamProvider =>
   typeof value === 'object' && value !== null && Array.isArray((value as UpstreamProvider).handlers) && typeof (value as UpstreamProvider).authorize === 'function'
@@ -44,7 +39,7 @@ const UpstreamUserSchema = z.looseObject({ id: z.union([z.string().min(1), z.num
 
 /** A provider named declaratively (works in JSON): its name, its users (inline or a JSON file) and its app settings. */
 export const UpstreamProviderSpecSchema = z.strictObject({
-  provider: z.string().refine((name) => name in UPSTREAM_FACTORIES, { message: `expected one of ${Object.keys(UPSTREAM_FACTORIES).join(', ')}` }),
+  provider: z.string().refine(isUpstreamName, { message: `expected one of ${UPSTREAM_PROVIDER_NAMES.join(', ')}` }),
   /** The users who can sign in (the first is the default), or the path of a JSON file holding them. */
   users: z.union([z.array(UpstreamUserSchema).min(1), z.string().min(1)]).optional(),
   clientId: z.string().min(1).optional(),
@@ -304,7 +299,7 @@ async function readUsersFile(file: string): Promise<Partial<UpstreamFactoryOptio
  */
 export function parseUpstreamFlag(value: string): UpstreamProviderSpec {
   const [name, file] = value.split(/=(.*)/s) as [string, string | undefined]
-  if (!(name in UPSTREAM_FACTORIES)) throw new HarnessError('ERR_OPTIONS', `Invalid --upstream "${value}": expected one of ${Object.keys(UPSTREAM_FACTORIES).join(', ')}, optionally =users.json.`)
+  if (!isUpstreamName(name)) throw new HarnessError('ERR_OPTIONS', `Invalid --upstream "${value}": expected one of ${UPSTREAM_PROVIDER_NAMES.join(', ')}, optionally =users.json.`)
   if (file === '') throw new HarnessError('ERR_OPTIONS', `Invalid --upstream "${value}": give the users file after "=", e.g. ${name}=users.json.`)
   return file === undefined ? { provider: name } : { provider: name, users: file }
 }
@@ -322,7 +317,9 @@ export async function providersFromSpecs(entries: NonNullable<z.output<typeof Up
     const fromFile = typeof users === 'string' ? await readUsersFile(path.resolve(baseDir, users)) : { users }
     const options = { ...rest, ...fromFile } as UpstreamFactoryOptions
     if (options.users === undefined) delete options.users
-    out.push(UPSTREAM_FACTORIES[provider]!(options))
+    // The factories (and msw) load only for a config that names a provider.
+    const { UPSTREAM_PROVIDERS } = await import('./plugins/upstream/index.ts')
+    out.push(UPSTREAM_PROVIDERS[provider as UpstreamProviderName](options as Record<string, unknown>))
   }
   return out
 }

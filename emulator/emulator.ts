@@ -284,6 +284,8 @@ class EmulatorImpl implements Emulator {
     const runtime = await loadRuntime()
     mark('miniflare-loaded')
     const mf = new runtime.miniflare.Miniflare(this.#miniflareOptions(runtime.miniflare))
+    // What the front door forwards with loads while workerd boots (Node waits for it meanwhile).
+    this.#front.preload()
     try {
       this.#entry = await mf.ready
       mark('workerd-ready')

@@ -4,21 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { z } from 'zod'
-import { parseOptions } from '../core/zod-error.ts'
 import type { TranscriptEvent } from '../core/transcript.ts'
 import { transcriptModel } from './model.ts'
 import { renderModel, renderReport } from './render.ts'
 
-const ModeSchema = z.enum(['on-failure', 'always', 'off'])
-export type ReportMode = z.infer<typeof ModeSchema>
-
-/** `MCP_HARNESS_REPORT`: `on-failure`, `always` or `off`; unset means `on-failure` in CI, `off` elsewhere. */
-export function reportMode(env: NodeJS.ProcessEnv = process.env): ReportMode {
-  const value = env.MCP_HARNESS_REPORT
-  if (value === undefined || value === '') return env.CI && env.CI !== 'false' && env.CI !== '0' ? 'on-failure' : 'off'
-  return parseOptions(ModeSchema, value, 'environment variable MCP_HARNESS_REPORT')
-}
+export { reportMode, type ReportMode } from './mode.ts'
 
 /** `tools/call fails after eviction` -> `tools-call-fails-after-eviction`. */
 function fileName(testName: string): string {

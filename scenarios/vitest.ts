@@ -12,7 +12,7 @@ import { HarnessError } from '../core/errors.ts'
 import { enableCompileCache, loadRuntime } from '../emulator/internal/runtime.ts'
 import { buildCacheRoot, resolveConfigPath } from '../emulator/internal/wrangler.ts'
 import { parseOptions } from '../core/zod-error.ts'
-import { reportMode, reportOnFailure } from '../report/on-failure.ts'
+import { reportMode } from '../report/mode.ts'
 
 // A cold start builds the Worker with wrangler and boots workerd: far beyond vitest's 10 s hook default on a busy machine.
 const START_TIMEOUT_MS = 120_000
@@ -64,6 +64,7 @@ function sharedStore(): SharedStore {
  * the Worker project's cache folder) so that the emulator's modules and Miniflare load from it,
  * then both load while vitest collects the file's tests.
  */
+let reportModule: Promise<typeof import('../report/on-failure.ts')> | undefined
 let emulatorModule: Promise<typeof import('../emulator/emulator.ts')> | undefined
 function loadEmulator(config: unknown): Promise<typeof import('../emulator/emulator.ts')> {
   if (!emulatorModule) {
@@ -125,11 +126,13 @@ export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
   }, START_TIMEOUT_MS)
 
   // MCP_HARNESS_REPORT=on-failure (the default in CI): a failing test leaves the picture of its own traffic.
-  beforeEach((ctx) => {
+  beforeEach(async (ctx) => {
     const mode = reportMode()
     if (mode === 'off' || !current) return
     const emulator = current
     const fromSeq = emulator.transcript.nextSeq // not events.length: seq keeps counting across reset() and dropped events
+    // The report code loads only where reports are on (CI), once per worker.
+    const { reportOnFailure } = await (reportModule ??= import('../report/on-failure.ts'))
     const write = (label: string) => {
       const file = reportOnFailure(emulator, ctx.task.fullName ?? ctx.task.name, { fromSeq })
       const note = `[mcp-harness] ${label}: ${file}`

@@ -1,5 +1,5 @@
 import type { EmulatorPlugin } from './types.ts'
-import { upstreamPlugin } from './upstream/index.ts'
+import { upstreamPlugin } from './upstream/plugin.ts'
 import { hopPlugin } from './hop.ts'
 import { hibernationPlugin } from './hibernation.ts'
 import { corsPlugin } from './cors.ts'

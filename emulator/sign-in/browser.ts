@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CookieJar as ToughCookieJar } from 'tough-cookie'
 import { HarnessError } from '../../core/errors.ts'
-import { UPSTREAM_BROWSER_PATH } from '../plugins/upstream/index.ts'
+import { UPSTREAM_BROWSER_PATH } from '../plugins/upstream/plugin.ts'
 import { readPage } from './consent-form.ts'
 
 export interface BrowserOptions {

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto'
 import { getResponse, type RequestHandler } from 'msw'
-import { z } from 'zod'
 import { headersToRecord, type Transcript } from '../../../core/transcript.ts'
-import type { EmulatorPlugin } from '../types.ts'
+import type { PluginContext } from '../types.ts'
 import { HarnessError } from '../../../core/errors.ts'
 import { redactText, redactUrl, type UpstreamProvider } from './handlers.ts'
 import { github } from './github.ts'
@@ -10,77 +8,37 @@ import { google } from './google.ts'
 import { auth0, descope, logto, oidc, slack, stytch, workos } from './oidc.ts'
 import { cloudflare, cloudflareAccess } from './cloudflare.ts'
 
-export const UPSTREAM = 'upstream'
+import { UPSTREAM, UPSTREAM_BROWSER_PATH, type UpstreamPluginOptions, type UpstreamProviderName } from './plugin.ts'
 
-/** Path on the emulator's front door that serves a mocked provider's browser-facing authorize page. */
-export const UPSTREAM_BROWSER_PATH = '/__mcp-harness/upstream/authorize'
-
-/** An msw request handler for an upstream API (named here so emitted declarations need not reach into msw's internals). */
-export interface UpstreamHandler extends RequestHandler {}
-
-const isProvider = (value: unknown): value is UpstreamProvider =>
-  typeof value === 'object' && value !== null && Array.isArray((value as UpstreamProvider).handlers) && typeof (value as UpstreamProvider).authorize === 'function'
-
-export const UpstreamOptionsSchema = z.object({
-  /** Mocked providers (`upstream.github()`, `upstream.google()`, `upstream.oidc({ issuer })`). */
-  providers: z.array(z.custom<UpstreamProvider>(isProvider, 'expected a provider made by an upstream factory (upstream.github(), upstream.google(), upstream.cloudflare(), upstream.oidc(), …)')).default([]),
-  /** Extra msw handlers for other upstream APIs the Worker calls. */
-  handlers: z.array(z.custom<UpstreamHandler>((value) => typeof value === 'object' && value !== null)).default([]),
-  /** KI-26: record `session:owner-changed` when one MCP session id is used with two token subjects. */
-  auditSessionOwners: z.boolean().default(true),
-  /** Where an outbound request no mock answers is reported besides the transcript (once per method and URL path; default `stderr`). */
-  reportUnhandled: z.enum(['stderr', 'silent']).optional(),
-  /** Derives the subject of a bearer token; the default reads workers-oauth-provider's `<userId>:<grantId>:<secret>`. */
-  subjectOf: z.custom<(token: string) => string>((value) => typeof value === 'function').optional(),
-})
-
-export type UpstreamOptions = z.input<typeof UpstreamOptionsSchema>
+export { UPSTREAM, UPSTREAM_BROWSER_PATH, UPSTREAM_PROVIDER_NAMES, UpstreamOptionsSchema, upstreamPlugin, type UpstreamHandler, type UpstreamOptions, type UpstreamProviderName } from './plugin.ts'
 
 /**
- * Mocked OAuth upstreams answered inside Miniflare's `outboundService` with msw handlers; their
- * browser-facing authorize pages are served at the front door under `UPSTREAM_BROWSER_PATH`.
- * @example createEmulator({ config: 'server/oauth', upstream: { providers: [upstream.github()] } })
+ * The part of the upstream plugin that needs msw: outbound requests answered by the mocks, and the
+ * providers' browser-facing authorize pages. The plugin loads it only when mocks are configured.
  */
-export const upstreamPlugin: EmulatorPlugin<typeof UpstreamOptionsSchema> = {
-  name: UPSTREAM,
-  options: UpstreamOptionsSchema,
-  setup(ctx, options) {
-    const handlers = [...options.providers.flatMap((provider) => provider.handlers), ...options.handlers]
-    if (handlers.length > 0) {
-      ctx.addOutboundHandler(async (request) => {
-        const owner = options.providers.find((provider) => provider.handlers.some((handler) => handlerMatches(handler, request)))
-        const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.clone().text()
-        const exchange = ctx.transcript.nextExchange()
-        const response = await getResponse(handlers, request)
-        if (!response) return undefined
-        recordExchange(ctx.transcript, exchange, owner?.name, request, body, response.clone())
-        return response
-      })
-    }
-    if (options.providers.length > 0) {
-      ctx.addMiddleware({
-        name: `${UPSTREAM}:browser`,
-        onRequest({ request, transcript }) {
-          const url = new URL(request.url)
-          if (url.pathname !== UPSTREAM_BROWSER_PATH) return undefined
-          return serveAuthorizePage(options.providers, url, transcript)
-        },
-      })
-    }
-    if (options.reportUnhandled !== 'silent') {
-      // The emulator records the unhandled request; say it where a person running `serve` looks, too.
-      const reported = new Set<string>()
-      ctx.transcript.on((event) => {
-        if (event.layer !== 'upstream' || event.type !== 'unhandled' || typeof event.url !== 'string') return
-        const url = new URL(redactUrl(event.url))
-        const key = `${String(event.method)} ${url.origin}${url.pathname}`
-        if (reported.has(key)) return
-        reported.add(key)
-        process.stderr.write(`[mcp-harness] ERR_UNHANDLED_UPSTREAM: the Worker fetched ${String(event.method)} ${url.href}, which no upstream mock handles. Mock it: --upstream <${Object.keys(UPSTREAM_PROVIDERS).join('|')}> or upstream.handlers.\n`)
-      })
-    }
-    if (options.auditSessionOwners) ctx.addMiddleware(sessionOwnerAudit(options.subjectOf ?? defaultSubjectOf))
-  },
+export function setupMocks(ctx: PluginContext, options: UpstreamPluginOptions): void {
+  const handlers = [...options.providers.flatMap((provider) => provider.handlers), ...options.handlers] as RequestHandler[]
+  if (handlers.length > 0) {
+    ctx.addOutboundHandler(async (request) => {
+      const owner = options.providers.find((provider) => provider.handlers.some((handler) => handlerMatches(handler, request)))
+      const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.clone().text()
+      const exchange = ctx.transcript.nextExchange()
+      const response = await getResponse(handlers, request)
+      if (!response) return undefined
+      recordExchange(ctx.transcript, exchange, owner?.name, request, body, response.clone())
+      return response
+    })
+  }
+  if (options.providers.length > 0) {
+    ctx.addMiddleware({
+      name: `${UPSTREAM}:browser`,
+      onRequest({ request, transcript }) {
+        const url = new URL(request.url)
+        if (url.pathname !== UPSTREAM_BROWSER_PATH) return undefined
+        return serveAuthorizePage(options.providers, url, transcript)
+      },
+    })
+  }
 }
 
 function handlerMatches(handler: RequestHandler, request: Request): boolean {
@@ -139,67 +97,6 @@ function serveAuthorizePage(providers: UpstreamProvider[], url: URL, transcript:
   return new Response(`${outcome.error}: ${outcome.errorDescription}`, { status: outcome.status, headers: { 'content-type': 'text/plain', 'x-oauth-error': outcome.error ?? '' } })
 }
 
-/** workers-oauth-provider tokens read `<userId>:<grantId>:<secret>`; anything else is keyed by its hash. */
-function defaultSubjectOf(token: string): string {
-  const parts = token.split(':')
-  if (parts.length >= 3) return parts.slice(0, -2).join(':')
-  return `token#${createHash('sha256').update(token).digest('hex').slice(0, 12)}`
-}
-
-/**
- * KI-26: a session id is a bearer capability. Tracks which token subject opened each MCP session
- * and records `session:owner-changed` when another subject uses it.
- */
-function sessionOwnerAudit(subjectOf: (token: string) => string) {
-  const owners = new Map<string, string>()
-  const subjectByExchange = new Map<number, string>()
-  let watching: (() => void) | undefined
-  const subjectFor = (request: Request) => {
-    const match = /^bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')
-    return match ? subjectOf(match[1]) : undefined
-  }
-  const sessionOf = (request: Request) => {
-    const header = request.headers.get('mcp-session-id')
-    if (header) return `streamable-http:${header}`
-    const query = new URL(request.url).searchParams.get('sessionId')
-    return query ? `sse:${query}` : undefined
-  }
-  const claim = (transcript: Transcript, session: string, subject: string) => {
-    const owner = owners.get(session)
-    if (owner === undefined) owners.set(session, subject)
-    else if (owner !== subject) transcript.record({ layer: 'harness', type: 'session:owner-changed', session, owner, subject, ki: 'KI-26' })
-  }
-  return {
-    name: `${UPSTREAM}:session-owners`,
-    onRequest({ request, transcript, exchange }: { request: Request; transcript: Transcript; exchange: number }) {
-      if (!watching) {
-        // The SSE transport names its session in the first `endpoint` event of the GET stream.
-        watching = transcript.on((event) => {
-          if (event.layer !== 'client' || event.type !== 'sse' || event.event !== 'endpoint' || event.exchange === undefined) return
-          const subject = subjectByExchange.get(event.exchange)
-          const text = typeof event.dataText === 'string' ? event.dataText : String(event.data ?? '')
-          const id = /sessionId=([^&\s"]+)/.exec(text)?.[1]
-          if (subject && id) claim(transcript, `sse:${id}`, subject)
-        })
-      }
-      const subject = subjectFor(request)
-      if (!subject) return undefined
-      subjectByExchange.set(exchange, subject)
-      const session = sessionOf(request)
-      if (session) claim(transcript, session, subject)
-      return undefined
-    },
-    onResponse({ request, transcript, exchange }: { request: Request; transcript: Transcript; exchange: number }, response: Response) {
-      const subject = subjectByExchange.get(exchange)
-      const id = response.headers.get('mcp-session-id')
-      if (subject && id && !request.headers.get('mcp-session-id')) claim(transcript, `streamable-http:${id}`, subject)
-      // Only an SSE stream may still name its session later (in its `endpoint` event).
-      if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) subjectByExchange.delete(exchange)
-      return response
-    },
-  }
-}
-
 /**
  * Factories for mocked upstream providers.
  * @example upstream.github({ users: [{ id: 1, login: 'alice' }] })
@@ -225,9 +122,6 @@ export const UPSTREAM_PROVIDERS: Readonly<Record<UpstreamProviderName, (options?
   stytch: (options) => stytch(options as never),
   slack: (options) => slack(options as never),
 }
-
-/** Names of the mocked providers (`--upstream <name>`). */
-export type UpstreamProviderName = 'github' | 'google' | 'cloudflare' | 'cloudflare-access' | 'oidc' | 'auth0' | 'workos' | 'logto' | 'descope' | 'stytch' | 'slack'
 
 /**
  * A mocked provider by name, for `--upstream <name>[=file.json]` and the harness config: the file

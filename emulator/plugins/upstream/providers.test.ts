@@ -4,7 +4,7 @@ import { getResponse, type RequestHandler } from 'msw'
 import { describe, expect, test } from 'vitest'
 import { isHarnessError } from '../../../core/errors.ts'
 import type { UpstreamProvider } from './handlers.ts'
-import { createUpstream, upstream, UPSTREAM_PROVIDERS } from './index.ts'
+import { createUpstream, upstream, UPSTREAM_PROVIDER_NAMES, UPSTREAM_PROVIDERS } from './index.ts'
 
 const REDIRECT = 'http://127.0.0.1:8788/callback'
 const call = async (handlers: RequestHandler[], url: string, init?: RequestInit) => {
@@ -158,6 +158,10 @@ describe('Cloudflare', () => {
 })
 
 describe('registry', () => {
+  test('the names the config validates with (loaded without msw) are the registry\'s', () => {
+    expect([...UPSTREAM_PROVIDER_NAMES]).toEqual(Object.keys(UPSTREAM_PROVIDERS))
+  })
+
   test('every provider is reachable by name and validates its options', () => {
     for (const [name, make] of Object.entries(UPSTREAM_PROVIDERS)) expect(make({ users: [{ id: 1, login: 'x' }] }).handlers.length, name).toBeGreaterThan(0)
     let error: unknown
