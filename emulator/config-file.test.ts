@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -57,7 +57,27 @@ describe('loading the harness config', () => {
     expect(loaded.config).toMatchObject({ config: 'wrangler.jsonc', hibernation: { idleMs: 250 }, vars: { GREETING: 'hi' } })
     expect(loaded.config.upstream?.providers).toHaveLength(2)
     expect(loaded.loadMs).toBeGreaterThan(0)
-    expect(readdirSync(dir).sort()).toEqual(['mcp-harness.config.ts', 'users.json'])
+    // Besides the cache folder (no package.json here, so it is `.mcp-harness/cache` beside the file).
+    expect(readdirSync(dir).sort()).toEqual(['.mcp-harness', 'mcp-harness.config.ts', 'users.json'])
+  })
+
+  test('a TypeScript config is bundled once: the next load uses the cached bundle until a file it was made of changes', async () => {
+    const dir = project({
+      'mcp-harness.config.ts': "import { idle } from './idle.ts'\nexport default { hibernation: { idleMs: idle } }\n",
+      'idle.ts': 'export const idle: number = 100\n',
+    })
+    const file = path.join(dir, 'mcp-harness.config.ts')
+    expect((await loadHarnessConfig(file)).config.hibernation).toEqual({ idleMs: 100 })
+    const cacheDir = path.join(dir, '.mcp-harness', 'cache', 'harness-config')
+    const [entryName] = readdirSync(cacheDir)
+    const entryFile = path.join(cacheDir, entryName!)
+    // Proof that a warm load skips the bundler: it runs the cached code, altered here.
+    const entry = JSON.parse(readFileSync(entryFile, 'utf8')) as { code: string }
+    writeFileSync(entryFile, JSON.stringify({ ...entry, code: entry.code.replace('idle = 100', 'idle = 200') }))
+    expect((await loadHarnessConfig(file)).config.hibernation).toEqual({ idleMs: 200 })
+    // An imported file changed: bundled again, from the sources.
+    writeFileSync(path.join(dir, 'idle.ts'), 'export const idle: number = 300\n')
+    expect((await loadHarnessConfig(file)).config.hibernation).toEqual({ idleMs: 300 })
   })
 
   test('a JSON syntax error names the file, line and column', async () => {

@@ -5,15 +5,17 @@
  * explicit options. The CLI, the JS API (`createEmulator()`), the vitest helper, the pytest plugin
  * and the container all read it through `resolveHarnessOptions()`.
  */
-import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseEnv } from 'node:util'
 import { z } from 'zod'
 import { HarnessError } from '../core/errors.ts'
 import { redacted } from '../core/redact/index.ts'
+import { buildCacheRoot } from './internal/wrangler.ts'
 import type { EmulatorOptions } from './options.ts'
 import { CorsOptionsSchema } from './plugins/cors.ts'
 import { HibernationOptionsSchema } from './plugins/hibernation.ts'
@@ -213,33 +215,104 @@ export function describeJsonError(text: string, error: Error): string {
  * imports point at the running harness, so providers made in the config are the CLI's own.
  */
 async function importTypeScript(file: string): Promise<{ default?: unknown }> {
-  const esbuild = await loadEsbuild()
   const self = new URL(`./index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url)
-  const result = await esbuild.build({
-    entryPoints: [file],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    packages: 'external',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'mcp-harness-self',
-        setup(build) {
-          build.onResolve({ filter: /^mcp-harness$/ }, () => ({ path: self.href, external: true }))
+  const dir = path.dirname(file)
+  const key = sha1(JSON.stringify([CONFIG_BUNDLE_CACHE_VERSION, harnessVersion(), self.href, file, sha1(await readFile(file))]))
+  const cacheFile = path.join(buildCacheRoot(file), 'harness-config', `${key.slice(0, 16)}.json`)
+  let code = await readBundleCache(cacheFile, key)
+  if (code === undefined) {
+    const esbuild = await loadEsbuild()
+    const result = await esbuild.build({
+      entryPoints: [file],
+      absWorkingDir: dir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      packages: 'external',
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'mcp-harness-self',
+          setup(build) {
+            build.onResolve({ filter: /^mcp-harness$/ }, () => ({ path: self.href, external: true }))
+          },
         },
-      },
-    ],
-  })
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${Date.now()}.mjs`)
-  await writeFile(temp, result.outputFiles[0]!.text)
+      ],
+    })
+    code = result.outputFiles[0]!.text
+    await writeBundleCache(cacheFile, key, code, Object.keys(result.metafile.inputs).map((input) => path.resolve(dir, input)))
+  }
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Date.now()}.mjs`)
+  await writeFile(temp, code)
   try {
     return (await import(pathToFileURL(temp).href)) as { default?: unknown }
   } finally {
     await rm(temp, { force: true })
   }
+}
+
+/**
+ * The bundled config is cached in the Worker project's cache folder (beside the wrangler config
+ * cache), keyed by the file's contents and the harness version, and used while every file the bundle
+ * was made of is unchanged: a warm start does not load esbuild. It is still imported from beside the
+ * config file, as a fresh bundle is.
+ */
+const CONFIG_BUNDLE_CACHE_VERSION = 1
+
+interface BundleCacheEntry {
+  version: number
+  key: string
+  /** Every file the bundle was made of (absolute), with its SHA-1. */
+  inputs: Record<string, string>
+  code: string
+}
+
+const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
+
+async function readBundleCache(cacheFile: string, key: string): Promise<string | undefined> {
+  try {
+    const entry = JSON.parse(await readFile(cacheFile, 'utf8')) as BundleCacheEntry
+    if (entry.version !== CONFIG_BUNDLE_CACHE_VERSION || entry.key !== key) return undefined
+    for (const [input, hash] of Object.entries(entry.inputs)) if (sha1(await readFile(input)) !== hash) return undefined
+    return entry.code
+  } catch {
+    return undefined // no entry, or an input is gone: bundle again
+  }
+}
+
+async function writeBundleCache(cacheFile: string, key: string, code: string, inputs: string[]): Promise<void> {
+  try {
+    const hashes = await Promise.all(inputs.map(async (input) => [input, sha1(await readFile(input))] as const))
+    const entry: BundleCacheEntry = { version: CONFIG_BUNDLE_CACHE_VERSION, key, inputs: Object.fromEntries(hashes), code }
+    await mkdir(path.dirname(cacheFile), { recursive: true })
+    const tmp = `${cacheFile}.${process.pid}.tmp`
+    await writeFile(tmp, JSON.stringify(entry))
+    await rename(tmp, cacheFile)
+  } catch {
+    // An unwritable cache folder only costs the next start a bundle.
+  }
+}
+
+let ownVersion: string | undefined
+/** This package's version (from its package.json, found above this module in the source tree and in dist/). */
+function harnessVersion(): string {
+  if (ownVersion !== undefined) return ownVersion
+  ownVersion = ''
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'mcp-harness') {
+        ownVersion = pkg.version ?? ''
+        break
+      }
+    } catch {
+      // No package.json here: look further up.
+    }
+  }
+  return ownVersion
 }
 
 type Esbuild = typeof import('esbuild')
