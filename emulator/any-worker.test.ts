@@ -35,6 +35,21 @@ describe('a Worker that is not ours (scenarios/fixtures/kv-notes)', () => {
     expect(second.count).toBe(first.count + 1)
   })
 
+  test('wipeStorage() empties the Durable Object and KV in the running workerd, and the Worker answers at once', async () => {
+    await emulator.fetch('/notes/kept', { method: 'PUT', body: 'gone after the wipe' })
+    await emulator.fetch('/tally', { method: 'POST' })
+    expect(((await (await emulator.fetch('/tally', { method: 'POST' })).json()) as { count: number }).count).toBeGreaterThan(1)
+    const runtime = emulator.miniflare
+    await emulator.wipeStorage()
+    expect(emulator.transcript.filter({ layer: 'lifecycle', type: 'storage-wiped' })).toHaveLength(1)
+    // The same Miniflare, not restarted: only the storage went.
+    expect(emulator.miniflare).toBe(runtime)
+    expect(emulator.transcript.filter({ layer: 'lifecycle', type: 'restarted' })).toHaveLength(0)
+    expect(await (await emulator.fetch('/tally', { method: 'POST' })).json()).toEqual({ count: 1 })
+    expect((await emulator.fetch('/notes/kept')).status).toBe(404)
+    expect((await emulator.fetch('/env')).status).toBe(200)
+  })
+
   test('applies nodejs_compat at its compatibility date: node:buffer works, no global process before 2024-09-23', async () => {
     expect(await (await emulator.fetch('/runtime')).json()).toEqual({ base64: 'd29ya2Vycw==', globalProcess: 'undefined' })
   })

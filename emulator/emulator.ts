@@ -44,7 +44,11 @@ export interface Emulator {
   evict(options?: EvictOptions): Promise<string[]>
   /** Aborts every Durable Object like a crash (sockets close 1006, storage kept). */
   crash(): Promise<void>
-  /** Restarts the runtime with empty storage (Durable Objects, KV, ...). */
+  /**
+   * Empties storage (Durable Objects, KV, R2, D1, the cache): every Durable Object starts anew, as
+   * after a restart on an empty folder. workerd keeps running, and with it the Worker's module-level
+   * state (a Worker binding Queues or Workflows is restarted instead).
+   */
   wipeStorage(): Promise<void>
   /** Sessions seen on the Worker→DO hop: id, transport, DO name, state. */
   sessions(): SessionInfo[]
@@ -348,6 +352,17 @@ class EmulatorImpl implements Emulator {
   }
 
   async wipeStorage(): Promise<void> {
+    const lifecycle = lifecycleFor(this.transcript)
+    if (this.#mf && lifecycle && wipesInPlace(this.worker)) {
+      // Without restarting workerd: every Durable Object's storage (Miniflare keeps KV, R2, D1 and the
+      // cache in Durable Objects too) is deleted and the running objects dropped, as a restart on an
+      // empty folder would leave them; the plugins see the same stop and start around it.
+      for (const plugin of this.#plugins) await plugin.beforeStop?.()
+      await lifecycle.deleteAllDurableObjects()
+      this.transcript.record({ layer: 'lifecycle', type: 'storage-wiped' })
+      for (const plugin of this.#plugins) await plugin.afterStart?.(this.#mf)
+      return
+    }
     for (const plugin of this.#plugins) await plugin.beforeStop?.()
     const old = this.#mf
     this.#mf = undefined
@@ -383,6 +398,20 @@ class EmulatorImpl implements Emulator {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose()
   }
+}
+
+/**
+ * Whether deleting every Durable Object empties all of the Worker's storage. Queues and Workflows
+ * keep their state in Miniflare objects that are never evicted, so a Worker binding them is wiped
+ * by a restart on an empty folder instead.
+ */
+function wipesInPlace(worker: WorkerConfig): boolean {
+  const options = worker.workerOptions
+  const used = (name: string) => {
+    const value = options[name]
+    return value !== undefined && value !== null && (Array.isArray(value) ? value.length > 0 : typeof value !== 'object' || Object.keys(value).length > 0)
+  }
+  return !['queueProducers', 'queueConsumers', 'workflows'].some(used)
 }
 
 /**

@@ -74,6 +74,10 @@ export default {
         await unsafe.abortAllDurableObjects()
         return new Response('aborted')
       }
+      if (url.pathname === '/wipe') {
+        await unsafe.deleteAllDurableObjects()
+        return new Response('deleted')
+      }
       if (url.pathname === '/evict') {
         const ns = env['NS_' + url.searchParams.get('binding')]
         if (!ns) return new Response('no Durable Object binding ' + url.searchParams.get('binding'), { status: 404 })
@@ -228,6 +232,15 @@ export class Lifecycle {
       this.#evictedAt.set(session.name, { t: event.t, why: 'crashed' })
       this.#clearIdle(session.name)
     }
+  }
+
+  /**
+   * Deletes the storage of every Durable Object in workerd, Miniflare's own included (KV, R2, D1 and
+   * the cache are Durable Objects inside Miniflare), and drops the running instances: the runtime
+   * stays up. Miniflare's internal objects that must not be evicted (queues, workflows) keep theirs.
+   */
+  async deleteAllDurableObjects(): Promise<void> {
+    await this.#control('/wipe', 'wipe storage')
   }
 
   /** Marks every session as restarted with the runtime (its DOs start anew on the next event). */
