@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { defineConfig } from 'vitest/config'
+import SlowestFirstSequencer from './scenarios/helpers/slowest-first.ts'
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Slowest files first, so the long ones do not end the run alone on one of the two workers.
+    sequence: { sequencer: SlowestFirstSequencer },
     // Made once before any file runs: the Python venv that the Python lane and the Python SDK scenarios use.
     globalSetup: ['scenarios/helpers/global-setup.ts'],
     // The Worker that scenario targets serve by default here: the reference server (a user's
