@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import module, { createRequire } from 'node:module'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { HarnessError } from '../../core/errors.ts'
 
 /**
@@ -60,7 +59,9 @@ export function loadRuntime(): Promise<Runtime> {
     const fromWrangler = createRequire(wranglerPackage)
     const miniflareEntry = fromWrangler.resolve('miniflare')
     const miniflarePackage = fromWrangler.resolve('miniflare/package.json')
-    const miniflare = (await import(pathToFileURL(miniflareEntry).href)) as MiniflareModule
+    // require(), not import(): Miniflare is CommonJS, and import() first scans its 6 MB for export
+    // names (cjs-module-lexer), which took longer than evaluating it.
+    const miniflare = fromWrangler(miniflareEntry) as MiniflareModule
     const fromMiniflare = createRequire(miniflarePackage)
     const workerdVersion = readPackageJson(fromMiniflare.resolve('workerd/package.json')).version
     flushCompileCache()

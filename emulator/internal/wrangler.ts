@@ -70,7 +70,8 @@ export function resolveConfigPath(configPath: string): string {
 
 type WranglerModule = typeof import('wrangler')
 let wranglerModule: Promise<WranglerModule> | undefined
-const loadWrangler = () => (wranglerModule ??= import('wrangler'))
+// require(): wrangler is CommonJS, and import() would first scan it for export names (see loadRuntime).
+const loadWrangler = () => (wranglerModule ??= Promise.resolve().then(() => createRequire(import.meta.url)('wrangler') as WranglerModule))
 
 /**
  * Options the emulator sets itself (it lists the Worker's modules) or that Miniflare's v4-to-v5
