@@ -67,6 +67,8 @@ export interface Emulator {
 }
 
 const APP_WORKER_NAME_FALLBACK = 'worker'
+/** Statuses Node's fetch follows (Fetch standard "redirect status"). */
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
 const UNCAUGHT_SOURCE = new URL('./workers/uncaught.worker.js', import.meta.url)
 /** How the uncaught-exception wrapper marks the stack it logs. */
 const UNCAUGHT_MARKER = '[mcp-harness:uncaught] '
@@ -313,8 +315,38 @@ class EmulatorImpl implements Emulator {
 
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (this.#disposed) return Promise.reject(new HarnessError('ERR_DISPOSED', 'Failed to fetch: the emulator was disposed.'))
-    if (input instanceof Request) return fetch(new Request(new URL(input.url, this.url), input), init)
-    return fetch(new URL(input, this.url), init)
+    const url = new URL(input instanceof Request ? input.url : input, this.url)
+    // Another origin is not the emulator's: Node's fetch goes there, as it always did.
+    if (url.origin !== this.url.origin) return input instanceof Request ? fetch(new Request(url, input), init) : fetch(url, init)
+    return this.#fetchInProcess(url, input, init)
+  }
+
+  /**
+   * The front door's own logic without its socket (no loopback HTTP hop): what a fetch to `url`
+   * gets, redirects followed as Node's fetch follows them.
+   */
+  async #fetchInProcess(url: URL, input: string | URL | Request, init: RequestInit | undefined, redirects = 0): Promise<Response> {
+    // A Fetch Request cannot hold TRACE, TRACK or CONNECT: the front door refuses them by the method passed apart.
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET')
+    const forbidden = /^(connect|trace|track)$/i.test(method)
+    let request = input instanceof Request ? new Request(url, input) : new Request(url)
+    if (init) request = new Request(request, forbidden ? { ...init, method: 'GET' } : init)
+    // Read here once: a 307/308 redirect sends it again.
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined
+    const response = await this.#front.fetch(request, { method: forbidden ? method.toUpperCase() : request.method, body, streamed: init?.body instanceof ReadableStream })
+    const location = response.headers.get('location')
+    if (!REDIRECT_STATUS.has(response.status) || !location || request.redirect === 'manual') return response
+    await response.body?.cancel().catch(() => {})
+    if (request.redirect === 'error' || redirects >= 20) throw new TypeError('fetch failed', { cause: new Error(request.redirect === 'error' ? 'unexpected redirect' : 'redirect count exceeded') })
+    const next = new URL(location, url)
+    // 303, and 301/302 after a POST, turn into a GET without a body (Fetch standard, HTTP-redirect fetch).
+    const asGet = response.status === 303 ? request.method !== 'HEAD' : (response.status === 301 || response.status === 302) && request.method === 'POST'
+    const headers = new Headers(request.headers)
+    if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name)
+    if (next.origin !== url.origin) headers.delete('authorization')
+    const followInit: RequestInit = { method: asGet ? 'GET' : request.method, headers, redirect: request.redirect, signal: request.signal, ...(asGet || !body ? {} : { body }) }
+    if (next.origin !== this.url.origin) return fetch(next, followInit)
+    return this.#fetchInProcess(next, next, followInit, redirects + 1)
   }
 
   #lifecycle(what: string): Lifecycle {

@@ -185,9 +185,14 @@ export class HopTap {
     this.#pull = pull
   }
 
-  /** A client request went in: the next poll comes at the busy pace. */
+  /** A client request went in: the next poll comes at the busy pace (sooner than an idle one already due). */
   touch(): void {
+    if (this.#busy) return
     this.#busy = true
+    if (this.#pollTimer && this.#polling) {
+      clearTimeout(this.#pollTimer)
+      this.#schedule()
+    }
   }
 
   /**
@@ -234,15 +239,16 @@ export class HopTap {
   startPolling(): void {
     if (this.#polling) return
     this.#polling = true
-    const next = () => {
-      if (!this.#polling) return
-      this.#pollTimer = setTimeout(() => {
-        this.#pollTimer = undefined
-        void this.pull().then(next)
-      }, this.#busy ? PULL_BUSY_MS : PULL_IDLE_MS)
-      this.#pollTimer.unref()
-    }
-    next()
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (!this.#polling) return
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined
+      void this.pull().then(() => this.#schedule())
+    }, this.#busy ? PULL_BUSY_MS : PULL_IDLE_MS)
+    this.#pollTimer.unref()
   }
 
   stopPolling(): void {
