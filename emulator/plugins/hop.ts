@@ -379,25 +379,24 @@ export class HopTap {
   /** Records buffered events in the tap's order; `upTo` forces progress past gaps up to that event. */
   #drain(upTo?: TapEvent): HopStep | undefined {
     let step: HopStep | undefined
-    for (;;) {
-      const prefixes = new Set([...this.#pending.values()].map((event) => event.p as string))
-      let progressed = false
-      for (const prefix of prefixes) {
-        let expected = this.#expected.get(prefix) ?? 1
+    const prefixes = new Set<string>()
+    for (const event of this.#pending.values()) prefixes.add(event.p as string)
+    // Each prefix in one pass (a pull brings hundreds of events in order: no rescans).
+    for (const prefix of prefixes) {
+      let expected = this.#expected.get(prefix) ?? 1
+      for (;;) {
         let event = this.#pending.get(`${prefix}:${expected}`)
         if (!event && upTo && upTo.p === prefix && (upTo.s as number) >= expected) {
           // Skip the gap: the missing reports are late (or lost with a cancelled request).
-          expected = Math.min(...[...this.#pending.values()].filter((e) => e.p === prefix).map((e) => e.s as number))
+          expected = this.#minPending(prefix)
           event = this.#pending.get(`${prefix}:${expected}`)
         }
-        if (!event) continue
+        if (!event) break
         this.#pending.delete(`${prefix}:${expected}`)
-        this.#expected.set(prefix, expected + 1)
+        this.#expected.set(prefix, ++expected)
         const result = this.#record(event)
         if (event === upTo) step = result
-        progressed = true
       }
-      if (!progressed) break
     }
     if (this.#pending.size > 0 && !this.#gapTimer) {
       // A gap that lasts is a report lost with its request: move on rather than stall the transcript.

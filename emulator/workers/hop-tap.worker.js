@@ -291,10 +291,16 @@ function closeQuietly(socket, code, reason) {
 }
 
 async function tapFetch(stub, name, input, init) {
-  const original = new Request(input, init)
-  const headers = new Headers(original.headers)
-  const exchange = readStamp(headers)
-  const request = new Request(original, { headers })
+  const original = input instanceof Request && init === undefined ? input : new Request(input, init)
+  // A copy only to take the stamp off (the Worker's own Request stays as it made it).
+  let request = original
+  let exchange
+  if (original.headers.has(STAMP)) {
+    const headers = new Headers(original.headers)
+    exchange = readStamp(headers)
+    request = new Request(original, { headers })
+  }
+  const headers = request.headers
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (!isUpgrade) {
     const id = `${prefix}-f${++nextId}`
