@@ -29,7 +29,10 @@ export interface Emulator {
   readonly transcript: Transcript
   /** Errors the harness detected while serving (e.g. an unhandled upstream fetch). */
   readonly errors: HarnessError[]
-  /** `fetch` through the front door; a relative URL is resolved against `url`. */
+  /**
+   * `fetch` through the front door, run in-process (no loopback HTTP request to its port; the same
+   * policy, middlewares and transcript events); a relative URL is resolved against `url`.
+   */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
   /** The running Miniflare, for what the harness does not wrap yet. */
   readonly miniflare: Miniflare
