@@ -14,7 +14,8 @@ test('records a Streamable HTTP tool call on the hop: RPC plumbing, upgrade with
   const client = await connectClient(emulator.url, { transport: 'streamable-http' })
   expect(await client.text('add', { a: 2, b: 3 })).toBe('5')
   const name = client.objectName()
-  // Reports reach Node just after the traffic they describe: wait for them, bounded.
+  // Reports wait in the isolate until pulled: take them now (the close may still come, so waits stay bounded).
+  await emulator.settled()
   const upgrade = await emulator.transcript.waitFor((e) => e.layer === 'hop' && e.name === name && e.type === 'upgrade' && JSON.stringify(e.messages ?? '').includes('"tools/call"'), 2_000)
   const hop = emulator.transcript.filter({ layer: 'hop', name })
   expect(hop.filter((e) => e.type === 'rpc').map((e) => e.method)).toEqual(expect.arrayContaining(['__unsafe_ensureInitialized', 'getInitializeRequest', 'setInitializeRequest']))
