@@ -19,6 +19,8 @@ const STAMP = 'x-mcp-harness-hop'
 const FLUSH_HEADER = 'x-mcp-harness-hop-flush'
 /** Largest value (as JSON) copied into an event; bigger ones are summarised. */
 const MAX_VALUE = 64 * 1024
+/** Most reports kept for Node's pull: should Node stop pulling (its runtime handle broken), the isolate must not grow without bound. */
+const MAX_BUFFERED = 50_000
 
 let hop
 let armed = false
@@ -216,6 +218,10 @@ async function report(event, needVerdict = armed) {
   event.p = prefix
   if (!needVerdict) {
     queue.push(event)
+    if (queue.length > MAX_BUFFERED) {
+      const dropped = queue.splice(0, MAX_BUFFERED / 2).length
+      queue.push({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `${dropped} hop reports dropped: Node did not pull them` })
+    }
     return undefined
   }
   // Verdicts already on their way carry earlier steps (an upgrade that tells which JSON-RPC request a
