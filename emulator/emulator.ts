@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Miniflare, MiniflareOptions, WorkerOptions } from 'miniflare'
 import { HarnessError } from '../core/errors.ts'
-import { FrontServer, type FrontMiddleware } from './internal/front.ts'
+import { FrontServer, type FrontMiddleware, type FrontRequest } from './internal/front.ts'
 import { enableCompileCache, loadRuntime, type MiniflareModule } from './internal/runtime.ts'
 import { buildCacheRoot, buildWorker, loadWorkerConfig, resolveConfigPath, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
 import { resolveHarnessOptions } from './config-file.ts'
@@ -72,6 +72,35 @@ export interface Emulator {
 const APP_WORKER_NAME_FALLBACK = 'worker'
 /** Statuses Node's fetch follows (Fetch standard "redirect status"). */
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
+/** Methods Fetch writes in upper case whatever the caller's case (others keep theirs); the forbidden ones too, for the front door's refusal. */
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'CONNECT', 'TRACE', 'TRACK'])
+/** An HTTP method is a token (RFC 9110 §9.1). */
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * What `emulator.fetch` hands the front door. The common call (a URL, a string body or none) is
+ * described without a Fetch `Request`, whose construction costs more than the front door's own work;
+ * the rest goes through one, as Node's fetch would. A Request cannot hold TRACE, TRACK or CONNECT:
+ * those are passed on by name for the front door to refuse.
+ */
+async function describeRequest(url: URL, input: string | URL | Request, init: RequestInit | undefined): Promise<FrontRequest & { redirect: RequestRedirect }> {
+  const given = init?.method ?? (input instanceof Request ? input.method : 'GET')
+  if (!METHOD_TOKEN.test(given)) throw new TypeError(`'${given}' is not a valid HTTP method.`)
+  const method = NORMALIZED_METHODS.has(given.toUpperCase()) ? given.toUpperCase() : given
+  const forbidden = method === 'CONNECT' || method === 'TRACE' || method === 'TRACK'
+  const body = init?.body
+  if (!(input instanceof Request) && (body === undefined || body === null || typeof body === 'string')) {
+    if (typeof body === 'string' && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.')
+    const headers = new Headers(init?.headers)
+    if (typeof body === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8')
+    return { url, method, headers, ...(typeof body === 'string' ? { body: Buffer.from(body, 'utf8') } : {}), ...(init?.signal ? { signal: init.signal } : {}), redirect: init?.redirect ?? 'follow' }
+  }
+  let request = input instanceof Request ? new Request(url, input) : new Request(url)
+  if (init) request = new Request(request, forbidden ? { ...init, method: 'GET' } : init)
+  // Read here once: a 307/308 redirect sends it again.
+  const bytes = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined
+  return { url, method: forbidden ? method : request.method, headers: request.headers, ...(bytes ? { body: bytes } : {}), signal: request.signal, streamed: body instanceof ReadableStream, redirect: request.redirect }
+}
 const UNCAUGHT_SOURCE = new URL('./workers/uncaught.worker.js', import.meta.url)
 /** How the uncaught-exception wrapper marks the stack it logs. */
 const UNCAUGHT_MARKER = '[mcp-harness:uncaught] '
@@ -329,14 +358,8 @@ class EmulatorImpl implements Emulator {
    * gets, redirects followed as Node's fetch follows them.
    */
   async #fetchInProcess(url: URL, input: string | URL | Request, init: RequestInit | undefined, redirects = 0): Promise<Response> {
-    // A Fetch Request cannot hold TRACE, TRACK or CONNECT: the front door refuses them by the method passed apart.
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET')
-    const forbidden = /^(connect|trace|track)$/i.test(method)
-    let request = input instanceof Request ? new Request(url, input) : new Request(url)
-    if (init) request = new Request(request, forbidden ? { ...init, method: 'GET' } : init)
-    // Read here once: a 307/308 redirect sends it again.
-    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined
-    const response = await this.#front.fetch(request, { method: forbidden ? method.toUpperCase() : request.method, body, streamed: init?.body instanceof ReadableStream })
+    const request = await describeRequest(url, input, init)
+    const response = await this.#front.fetch(request)
     const location = response.headers.get('location')
     if (!REDIRECT_STATUS.has(response.status) || !location || request.redirect === 'manual') return response
     await response.body?.cancel().catch(() => {})
@@ -347,7 +370,7 @@ class EmulatorImpl implements Emulator {
     const headers = new Headers(request.headers)
     if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name)
     if (next.origin !== url.origin) headers.delete('authorization')
-    const followInit: RequestInit = { method: asGet ? 'GET' : request.method, headers, redirect: request.redirect, signal: request.signal, ...(asGet || !body ? {} : { body }) }
+    const followInit: RequestInit = { method: asGet ? 'GET' : request.method, headers, redirect: request.redirect, signal: request.signal ?? null, ...(asGet || !request.body ? {} : { body: request.body as Uint8Array<ArrayBuffer> }) }
     if (next.origin !== this.url.origin) return fetch(next, followInit)
     return this.#fetchInProcess(next, next, followInit, redirects + 1)
   }

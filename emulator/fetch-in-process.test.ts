@@ -105,3 +105,13 @@ test('a refused method (TRACE, CONNECT) gets the same 405 with Allow through emu
     expect(refused[1]).toMatchObject({ method, target: '/mcp', reason: refused[0]!.reason })
   }
 })
+
+test('a Request object and a body that is no string (the path through a Fetch Request) answer and record the same as over the socket', async () => {
+  const make = () => new Request(new URL('/mcp', emulator.url), { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT_BOTH }, body: new TextEncoder().encode(JSON.stringify(initializeRequest(2))) })
+  const before = emulator.transcript.nextExchange()
+  const overSocket = await answer(await fetch(make()))
+  const middle = emulator.transcript.nextExchange()
+  const inProcess = await answer(await emulator.fetch(make()))
+  expect(inProcess).toEqual(overSocket)
+  expect(exchangeEvents(middle + 1)).toEqual(exchangeEvents(before + 1))
+})

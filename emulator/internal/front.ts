@@ -79,6 +79,22 @@ export interface FrontMiddleware {
 
 export type Dispatch = (request: Request) => Promise<Response>
 
+/** A request for `FrontServer#fetch`, as a caller in this process makes it. */
+export interface FrontRequest {
+  url: URL
+  /** As the caller wrote it (normalized as Fetch normalizes): TRACE, TRACK and CONNECT are refused. */
+  method: string
+  /** The caller's headers; those Node's fetch adds when missing are added as it would. */
+  headers: Headers
+  body?: Uint8Array
+  signal?: AbortSignal
+  /** The caller's body was a stream: no Content-Length, as over the socket (chunked there). */
+  streamed?: boolean
+}
+
+/** The signal of a request that cannot be aborted. */
+const NEVER_ABORTED = new AbortController().signal
+
 /** The Worker's end of a WebSocket, as Miniflare hands it out on a 101 response. */
 interface WorkerSocket {
   accept(): void
@@ -547,14 +563,13 @@ export class FrontServer {
    * The front door without its socket, for `emulator.fetch`: the same refusals, middlewares,
    * transcript events and forwarding to workerd as a request on the front door's port, and the
    * answer a client there would read (its connection-level headers aside), without the loopback HTTP
-   * hop. `method` may be passed apart because a Fetch `Request` cannot hold the forbidden methods
-   * that the front door refuses (TRACE, TRACK, CONNECT); `body`, when the caller already read it;
-   * `streamed` when the caller's body was a stream (then no Content-Length, as over the socket).
+   * hop. It takes a plain description, not a Fetch `Request`: one cannot hold the forbidden methods
+   * that the front door refuses (TRACE, TRACK, CONNECT), and building one costs more than the rest.
    */
-  async fetch(request: Request, options: { method?: string; body?: Uint8Array; streamed?: boolean } = {}): Promise<Response> {
-    const { method = request.method, streamed = false } = options
+  async fetch(request: FrontRequest): Promise<Response> {
+    const { method, url, streamed = false } = request
+    const signal = request.signal ?? NEVER_ABORTED
     const { transcript } = this.#options
-    const url = new URL(request.url)
     const target = `${url.pathname}${url.search}`
     const refusedMethod = refuseMethod(method, target)
     const refusal = refusedMethod?.message ?? refuseTarget(method, target)
@@ -564,13 +579,13 @@ export class FrontServer {
     }
     const exchange = transcript.nextExchange()
     const workerUrl = new URL(`${this.url.origin}${target}`)
-    const body = method === 'GET' || method === 'HEAD' ? undefined : (options.body ?? (request.body ? new Uint8Array(await request.arrayBuffer()) : undefined))
+    const body = method === 'GET' || method === 'HEAD' ? undefined : request.body
     const headers = clientHeaders(request.headers, body && !streamed ? body.length : undefined)
     const abort = new AbortController()
     // The caller giving up must reach the Worker as a cancelled request, as a closed connection does.
     const onAbort = () => abort.abort()
-    if (request.signal.aborted) abort.abort()
-    else request.signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) abort.abort()
+    else signal.addEventListener('abort', onAbort, { once: true })
     transcript.record({
       layer: 'client',
       type: 'request',
@@ -588,14 +603,14 @@ export class FrontServer {
     try {
       response = await this.#exchange(ctx, workerUrl)
     } catch (error) {
-      request.signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       return withDate(new Response(`[mcp-harness] Failed to forward ${method} ${target}: ${(error as Error).message}`, { status: 502, headers: { 'content-type': 'text/plain' } }))
     }
     if (!response || abort.signal.aborted) {
-      request.signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
       // As Node's fetch fails: the caller's abort, or the connection dropped by a cancelling middleware.
-      if (request.signal.aborted) throw request.signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+      if (signal.aborted) throw signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
       throw new TypeError('fetch failed', { cause: new Error(abortReason(abort)) })
     }
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
@@ -608,7 +623,7 @@ export class FrontServer {
     if (!outHeaders.has('date')) outHeaders.set('date', new Date().toUTCString())
     const source = !NULL_BODY_STATUS.has(response.status) && method !== 'HEAD' ? response.body : null
     if (!source) {
-      request.signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       await response.body?.cancel().catch(() => {})
       transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
       return new Response(null, { status: response.status, statusText: response.statusText, headers: outHeaders })
@@ -619,7 +634,7 @@ export class FrontServer {
     const end = (reason: string) => {
       if (ended) return
       ended = true
-      request.signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       recorder.finish()
       transcript.record({ layer: 'client', type: 'end', exchange, reason })
     }
