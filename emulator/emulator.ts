@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Miniflare, MiniflareOptions, WorkerOptions } from 'miniflare'
 import { HarnessError } from '../core/errors.ts'
-import { FrontServer, type FrontMiddleware } from './internal/front.ts'
+import { FrontServer, type FrontMiddleware, type FrontRequest } from './internal/front.ts'
 import { enableCompileCache, loadRuntime, type MiniflareModule } from './internal/runtime.ts'
 import { buildCacheRoot, buildWorker, loadWorkerConfig, resolveConfigPath, type BuildResult, type WorkerConfig } from './internal/wrangler.ts'
 import { resolveHarnessOptions } from './config-file.ts'
@@ -29,7 +29,10 @@ export interface Emulator {
   readonly transcript: Transcript
   /** Errors the harness detected while serving (e.g. an unhandled upstream fetch). */
   readonly errors: HarnessError[]
-  /** `fetch` through the front door; a relative URL is resolved against `url`. */
+  /**
+   * `fetch` through the front door, run in-process (no loopback HTTP request to its port; the same
+   * policy, middlewares and transcript events); a relative URL is resolved against `url`.
+   */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
   /** The running Miniflare, for what the harness does not wrap yet. */
   readonly miniflare: Miniflare
@@ -71,6 +74,37 @@ export interface Emulator {
 }
 
 const APP_WORKER_NAME_FALLBACK = 'worker'
+/** Statuses Node's fetch follows (Fetch standard "redirect status"). */
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
+/** Methods Fetch writes in upper case whatever the caller's case (others keep theirs); the forbidden ones too, for the front door's refusal. */
+const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'CONNECT', 'TRACE', 'TRACK'])
+/** An HTTP method is a token (RFC 9110 §9.1). */
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * What `emulator.fetch` hands the front door. The common call (a URL, a string body or none) is
+ * described without a Fetch `Request`, whose construction costs more than the front door's own work;
+ * the rest goes through one, as Node's fetch would. A Request cannot hold TRACE, TRACK or CONNECT:
+ * those are passed on by name for the front door to refuse.
+ */
+async function describeRequest(url: URL, input: string | URL | Request, init: RequestInit | undefined): Promise<FrontRequest & { redirect: RequestRedirect }> {
+  const given = init?.method ?? (input instanceof Request ? input.method : 'GET')
+  if (!METHOD_TOKEN.test(given)) throw new TypeError(`'${given}' is not a valid HTTP method.`)
+  const method = NORMALIZED_METHODS.has(given.toUpperCase()) ? given.toUpperCase() : given
+  const forbidden = method === 'CONNECT' || method === 'TRACE' || method === 'TRACK'
+  const body = init?.body
+  if (!(input instanceof Request) && (body === undefined || body === null || typeof body === 'string')) {
+    if (typeof body === 'string' && (method === 'GET' || method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.')
+    const headers = new Headers(init?.headers)
+    if (typeof body === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8')
+    return { url, method, headers, ...(typeof body === 'string' ? { body: Buffer.from(body, 'utf8') } : {}), ...(init?.signal ? { signal: init.signal } : {}), redirect: init?.redirect ?? 'follow' }
+  }
+  let request = input instanceof Request ? new Request(url, input) : new Request(url)
+  if (init) request = new Request(request, forbidden ? { ...init, method: 'GET' } : init)
+  // Read here once: a 307/308 redirect sends it again.
+  const bytes = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined
+  return { url, method: forbidden ? method : request.method, headers: request.headers, ...(bytes ? { body: bytes } : {}), signal: request.signal, streamed: body instanceof ReadableStream, redirect: request.redirect }
+}
 const UNCAUGHT_SOURCE = new URL('./workers/uncaught.worker.js', import.meta.url)
 /** How the uncaught-exception wrapper marks the stack it logs. */
 const UNCAUGHT_MARKER = '[mcp-harness:uncaught] '
@@ -319,8 +353,32 @@ class EmulatorImpl implements Emulator {
 
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (this.#disposed) return Promise.reject(new HarnessError('ERR_DISPOSED', 'Failed to fetch: the emulator was disposed.'))
-    if (input instanceof Request) return fetch(new Request(new URL(input.url, this.url), input), init)
-    return fetch(new URL(input, this.url), init)
+    const url = new URL(input instanceof Request ? input.url : input, this.url)
+    // Another origin is not the emulator's: Node's fetch goes there, as it always did.
+    if (url.origin !== this.url.origin) return input instanceof Request ? fetch(new Request(url, input), init) : fetch(url, init)
+    return this.#fetchInProcess(url, input, init)
+  }
+
+  /**
+   * The front door's own logic without its socket (no loopback HTTP hop): what a fetch to `url`
+   * gets, redirects followed as Node's fetch follows them.
+   */
+  async #fetchInProcess(url: URL, input: string | URL | Request, init: RequestInit | undefined, redirects = 0): Promise<Response> {
+    const request = await describeRequest(url, input, init)
+    const response = await this.#front.fetch(request)
+    const location = response.headers.get('location')
+    if (!REDIRECT_STATUS.has(response.status) || !location || request.redirect === 'manual') return response
+    await response.body?.cancel().catch(() => {})
+    if (request.redirect === 'error' || redirects >= 20) throw new TypeError('fetch failed', { cause: new Error(request.redirect === 'error' ? 'unexpected redirect' : 'redirect count exceeded') })
+    const next = new URL(location, url)
+    // 303, and 301/302 after a POST, turn into a GET without a body (Fetch standard, HTTP-redirect fetch).
+    const asGet = response.status === 303 ? request.method !== 'HEAD' : (response.status === 301 || response.status === 302) && request.method === 'POST'
+    const headers = new Headers(request.headers)
+    if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name)
+    if (next.origin !== url.origin) headers.delete('authorization')
+    const followInit: RequestInit = { method: asGet ? 'GET' : request.method, headers, redirect: request.redirect, signal: request.signal ?? null, ...(asGet || !request.body ? {} : { body: request.body as Uint8Array<ArrayBuffer> }) }
+    if (next.origin !== this.url.origin) return fetch(next, followInit)
+    return this.#fetchInProcess(next, next, followInit, redirects + 1)
   }
 
   #lifecycle(what: string): Lifecycle {

@@ -6,7 +6,7 @@ import type { Agent } from 'undici'
 import type { WebSocket as NodeWebSocket, WebSocketServer } from 'ws'
 import { HarnessError } from '../../core/errors.ts'
 import { headersToRecord, type Transcript } from '../../core/transcript.ts'
-import { answerMalformed, forwardedHeaders, halfCloseCancels, refuseMethod, refuseTarget, type Refusal } from './front-policy.ts'
+import { answerMalformed, droppedBecause, forwardedHeaders, halfCloseCancels, refuseMethod, refuseTarget, type Refusal } from './front-policy.ts'
 
 /** What a front middleware sees of one client request. */
 export interface FrontContext {
@@ -36,10 +36,11 @@ class FrontExchange implements FrontContext {
   readonly body: Uint8Array | undefined
   readonly transcript: Transcript
   readonly abort: AbortController
-  readonly #res: http.ServerResponse
+  /** Drops the client's connection (or errors the in-process caller's body) with no further bytes. */
+  readonly #drop: () => void
   #headers: Headers
   #request?: Request
-  constructor(exchange: number, method: string, url: string, headers: Headers, body: Uint8Array | undefined, transcript: Transcript, abort: AbortController, res: http.ServerResponse) {
+  constructor(exchange: number, method: string, url: string, headers: Headers, body: Uint8Array | undefined, transcript: Transcript, abort: AbortController, drop: () => void) {
     this.exchange = exchange
     this.method = method
     this.url = url
@@ -47,7 +48,7 @@ class FrontExchange implements FrontContext {
     this.body = body
     this.transcript = transcript
     this.abort = abort
-    this.#res = res
+    this.#drop = drop
   }
 
   get headers(): Headers {
@@ -62,7 +63,7 @@ class FrontExchange implements FrontContext {
 
   cancel(reason: string): void {
     this.abort.abort(reason)
-    this.#res.destroy()
+    this.#drop()
   }
 }
 
@@ -77,6 +78,22 @@ export interface FrontMiddleware {
 }
 
 export type Dispatch = (request: Request) => Promise<Response>
+
+/** A request for `FrontServer#fetch`, as a caller in this process makes it. */
+export interface FrontRequest {
+  url: URL
+  /** As the caller wrote it (normalized as Fetch normalizes): TRACE, TRACK and CONNECT are refused. */
+  method: string
+  /** The caller's headers; those Node's fetch adds when missing are added as it would. */
+  headers: Headers
+  body?: Uint8Array
+  signal?: AbortSignal
+  /** The caller's body was a stream: no Content-Length, as over the socket (chunked there). */
+  streamed?: boolean
+}
+
+/** The signal of a request that cannot be aborted. */
+const NEVER_ABORTED = new AbortController().signal
 
 /** The Worker's end of a WebSocket, as Miniflare hands it out on a 101 response. */
 interface WorkerSocket {
@@ -532,7 +549,18 @@ export class FrontServer {
       headers: headersToRecord(headers),
       ...bodyForTranscript(bodyBuffer?.toString('utf8') ?? '', headers.get('content-type')),
     })
-    const ctx = new FrontExchange(exchange, method, url.href, headers, body, transcript, abort, res)
+    const ctx = new FrontExchange(exchange, method, url.href, headers, body, transcript, abort, () => res.destroy())
+    const response = await this.#exchange(ctx, url)
+    if (!response || (abort.signal.aborted && !res.headersSent)) {
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
+      return
+    }
+    await this.#respond(res, response, exchange, abort)
+  }
+
+  /** The middlewares and the Worker: the answer, or undefined when the exchange was cancelled (its end not recorded yet). */
+  async #exchange(ctx: FrontExchange, url: URL): Promise<Response | undefined> {
+    const { abort } = ctx
     const middlewares = this.#options.middlewares()
     let response: Response | undefined
     for (const middleware of middlewares) {
@@ -543,10 +571,7 @@ export class FrontServer {
       try {
         response = await this.#forward(ctx, url)
       } catch (error) {
-        if (abort.signal.aborted) {
-          transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
-          return
-        }
+        if (abort.signal.aborted) return undefined
         throw error
       }
       for (let i = middlewares.length - 1; i >= 0; i--) {
@@ -554,11 +579,127 @@ export class FrontServer {
         if (middleware.onResponse) response = await middleware.onResponse(ctx, response)
       }
     }
-    if (!response || (abort.signal.aborted && !res.headersSent)) {
-      transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
-      return
+    return response
+  }
+
+  /**
+   * The front door without its socket, for `emulator.fetch`: the same refusals, middlewares,
+   * transcript events and forwarding to workerd as a request on the front door's port, and the
+   * answer a client there would read (its connection-level headers aside), without the loopback HTTP
+   * hop. It takes a plain description, not a Fetch `Request`: one cannot hold the forbidden methods
+   * that the front door refuses (TRACE, TRACK, CONNECT), and building one costs more than the rest.
+   */
+  async fetch(request: FrontRequest): Promise<Response> {
+    const { method, url, streamed = false } = request
+    const signal = request.signal ?? NEVER_ABORTED
+    const { transcript } = this.#options
+    const target = `${url.pathname}${url.search}`
+    const refusedMethod = refuseMethod(method, target)
+    const refusal = refusedMethod?.message ?? refuseTarget(method, target)
+    if (refusal) {
+      transcript.record({ layer: 'client', type: 'refused', exchange: transcript.nextExchange(), method, target, reason: refusal })
+      return withDate(new Response(refusal, { status: refusedMethod?.status ?? (refusal.includes('Miniflare-internal') ? 404 : 400), headers: { 'content-type': 'text/plain', ...refusedMethod?.headers } }))
     }
-    await this.#respond(res, response, exchange, abort)
+    const exchange = transcript.nextExchange()
+    const workerUrl = new URL(`${this.url.origin}${target}`)
+    const body = method === 'GET' || method === 'HEAD' ? undefined : request.body
+    const headers = clientHeaders(request.headers, body && !streamed ? body.length : undefined)
+    const abort = new AbortController()
+    // The caller giving up must reach the Worker as a cancelled request, as a closed connection does.
+    const onAbort = () => abort.abort()
+    if (signal.aborted) abort.abort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    transcript.record({
+      layer: 'client',
+      type: 'request',
+      exchange,
+      method,
+      path: workerUrl.pathname,
+      query: workerUrl.search,
+      headers: headersToRecord(headers),
+      ...bodyForTranscript(body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '', headers.get('content-type')),
+    })
+    const sent = body && body.length ? body : undefined
+    let fail: ((error: Error) => void) | undefined
+    const ctx = new FrontExchange(exchange, method, workerUrl.href, headers, sent, transcript, abort, () => fail?.(new Error('The exchange was cancelled.')))
+    let response: Response | undefined
+    try {
+      response = await this.#exchange(ctx, workerUrl)
+    } catch (error) {
+      signal.removeEventListener('abort', onAbort)
+      return withDate(new Response(`[mcp-harness] Failed to forward ${method} ${target}: ${(error as Error).message}`, { status: 502, headers: { 'content-type': 'text/plain' } }))
+    }
+    if (!response || abort.signal.aborted) {
+      signal.removeEventListener('abort', onAbort)
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
+      // As Node's fetch fails: the caller's abort, or the connection dropped by a cancelling middleware.
+      if (signal.aborted) throw signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+      throw new TypeError('fetch failed', { cause: new Error(abortReason(abort)) })
+    }
+    transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
+    const outHeaders = new Headers()
+    response.headers.forEach((value, name) => {
+      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || name.startsWith('mf-') || name === 'set-cookie') return
+      outHeaders.set(name, value)
+    })
+    for (const cookie of response.headers.getSetCookie()) outHeaders.append('set-cookie', cookie)
+    if (!outHeaders.has('date')) outHeaders.set('date', new Date().toUTCString())
+    const source = !NULL_BODY_STATUS.has(response.status) && method !== 'HEAD' ? response.body : null
+    if (!source) {
+      signal.removeEventListener('abort', onAbort)
+      await response.body?.cancel().catch(() => {})
+      transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+      return new Response(null, { status: response.status, statusText: response.statusText, headers: outHeaders })
+    }
+    // The body is recorded as the caller reads it, as the socket path records what it writes.
+    const recorder = bodyRecorder(transcript, exchange, response.headers.get('content-type'))
+    let ended = false
+    const end = (reason: string) => {
+      if (ended) return
+      ended = true
+      signal.removeEventListener('abort', onAbort)
+      recorder.finish()
+      transcript.record({ layer: 'client', type: 'end', exchange, reason })
+    }
+    const reader = source.getReader()
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          fail = (error) => {
+            try {
+              controller.error(error)
+            } catch {
+              // Already closed.
+            }
+            reader.cancel(error).catch(() => {})
+            end(abortReason(abort))
+          }
+        },
+        async pull(controller) {
+          try {
+            const next = await reader.read()
+            if (next.done) {
+              controller.close()
+              return end('complete')
+            }
+            recorder.feed(next.value)
+            controller.enqueue(next.value)
+          } catch (error) {
+            const reason = abort.signal.aborted ? abortReason(abort) : `stream-error: ${(error as Error).message}`
+            controller.error(error)
+            end(reason)
+          }
+        },
+        cancel(reason) {
+          // The caller stopped reading: as a client closing its connection, the Worker's request is cancelled.
+          if (!ended) abort.abort()
+          reader.cancel(reason).catch(() => {})
+          end(abortReason(abort))
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    return new Response(stream, { status: response.status, statusText: response.statusText, headers: outHeaders })
   }
 
   async #respond(res: http.ServerResponse, response: Response, exchange: number, abort: AbortController): Promise<void> {
@@ -587,32 +728,12 @@ export class FrontServer {
       transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
       return
     }
-    const isSse = contentType?.includes('text/event-stream') ?? false
-    const decoder = new TextDecoder()
-    const parser = isSse
-      ? createParser({
-          onEvent: (event) => {
-            transcript.record({
-              layer: 'client',
-              type: 'sse',
-              exchange,
-              event: event.event ?? 'message',
-              ...(event.id !== undefined ? { id: event.id } : {}),
-              ...parseData(event.data),
-            })
-          },
-          onRetry: (retry) => transcript.record({ layer: 'client', type: 'sse-retry', exchange, retry }),
-          onComment: (comment) => transcript.record({ layer: 'client', type: 'sse-comment', exchange, comment }),
-        })
-      : undefined
-    let text = ''
+    const recorder = bodyRecorder(transcript, exchange, contentType)
     let reason = 'complete'
     try {
       const source = node ?? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
       for await (const chunk of source) {
-        const piece = decoder.decode(chunk as Uint8Array, { stream: true })
-        if (parser) parser.feed(piece)
-        else if (text.length <= MAX_RECORDED_BODY) text += piece
+        recorder.feed(chunk as Uint8Array)
         if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
         if (res.destroyed) break
       }
@@ -620,13 +741,78 @@ export class FrontServer {
       reason = abort.signal.aborted || res.destroyed ? abortReason(abort) : `stream-error: ${(error as Error).message}`
     }
     if (res.destroyed && reason === 'complete') reason = abortReason(abort)
-    if (!parser && text) {
-      const recorded = bodyForTranscript(text, contentType)
-      transcript.record({ layer: 'client', type: 'body', exchange, ...recorded })
-    }
+    recorder.finish()
     res.end()
     transcript.record({ layer: 'client', type: 'end', exchange, reason })
   }
+}
+
+/**
+ * Records a response body on the client layer as it passes: each SSE event as it arrives, any other
+ * body once, at its end (`finish`).
+ */
+function bodyRecorder(transcript: Transcript, exchange: number, contentType: string | null): { feed(chunk: Uint8Array): void; finish(): void } {
+  const isSse = contentType?.includes('text/event-stream') ?? false
+  const decoder = new TextDecoder()
+  const parser = isSse
+    ? createParser({
+        onEvent: (event) => {
+          transcript.record({
+            layer: 'client',
+            type: 'sse',
+            exchange,
+            event: event.event ?? 'message',
+            ...(event.id !== undefined ? { id: event.id } : {}),
+            ...parseData(event.data),
+          })
+        },
+        onRetry: (retry) => transcript.record({ layer: 'client', type: 'sse-retry', exchange, retry }),
+        onComment: (comment) => transcript.record({ layer: 'client', type: 'sse-comment', exchange, comment }),
+      })
+    : undefined
+  let text = ''
+  return {
+    feed(chunk) {
+      const piece = decoder.decode(chunk, { stream: true })
+      if (parser) parser.feed(piece)
+      else if (text.length <= MAX_RECORDED_BODY) text += piece
+    },
+    finish() {
+      if (!parser && text) transcript.record({ layer: 'client', type: 'body', exchange, ...bodyForTranscript(text, contentType) })
+    },
+  }
+}
+
+/**
+ * The request headers a client on the front door's socket would have sent: the caller's, then what
+ * Node's fetch adds when they are missing (as it does towards the socket), minus what the front door
+ * never forwards (`droppedBecause`: harness stamps, Miniflare headers, Host, hop-by-hop).
+ */
+function clientHeaders(given: Headers, contentLength: number | undefined): Headers {
+  const connection = given.get('connection') ?? ''
+  const tokens = new Set(connection.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean))
+  const headers = new Headers()
+  given.forEach((value, name) => {
+    if (!droppedBecause(name, tokens)) headers.append(name, value)
+  })
+  for (const [name, value] of FETCH_DEFAULT_HEADERS) if (!headers.has(name)) headers.set(name, value)
+  if (contentLength !== undefined && !headers.has('content-length')) headers.set('content-length', String(contentLength))
+  return headers
+}
+
+/** What Node's fetch (undici) adds to a request that lacks them (measured on Node 22). */
+const FETCH_DEFAULT_HEADERS: [string, string][] = [
+  ['accept', '*/*'],
+  ['accept-language', '*'],
+  ['sec-fetch-mode', 'cors'],
+  ['user-agent', 'node'],
+  ['accept-encoding', 'gzip, deflate'],
+]
+
+/** A response the front door writes itself gets the Date header Node's HTTP server adds. */
+function withDate(response: Response): Response {
+  if (!response.headers.has('date')) response.headers.set('date', new Date().toUTCString())
+  return response
 }
 
 /** Why an exchange ended early: a middleware's cancel reason, or the client going away. */

@@ -223,6 +223,8 @@ export class Lifecycle {
 
   /** Aborts every Durable Object like a crash: sockets close 1006, storage is kept. */
   async crash(): Promise<void> {
+    // The sessions it marks crashed come from the tap's reports: have them all first.
+    await this.#tap?.settled()
     const started = performance.now()
     await this.#control('/crash', 'crash the Durable Objects')
     const ms = Math.round((performance.now() - started) * 10) / 10

@@ -81,6 +81,12 @@ interface TapReport {
   sockets?: PlainSocket[]
 }
 
+/** The tap's answer to a pull: its buffered reports and the last sequence number it gave out (`p` names the isolate). */
+export interface PullAnswer extends TapReport {
+  p: string
+  s: number
+}
+
 interface ConnInfo {
   name: string
   exchange?: number
@@ -93,10 +99,13 @@ interface ConnInfo {
   answered: boolean
 }
 
-/** How long the tap gathers reports before they travel to Node (see hop-tap.worker.js). */
-const HOP_REPORT_WINDOW_MS = 15
-/** Request header of the flush request Node sends the tap (see `HopTap.settled`). */
-const HOP_FLUSH_HEADER = 'x-mcp-harness-hop-flush'
+/** Request header of the pull Node sends the tap (see `HopTap.pull`); the front door strips it from clients. */
+export const HOP_FLUSH_HEADER = 'x-mcp-harness-hop-flush'
+/** How often Node pulls the tap's reports while there is traffic, and when there is none. */
+const PULL_BUSY_MS = 200
+const PULL_IDLE_MS = 1_000
+/** How long a verdict waits for a pull already on its way (it may carry earlier steps). */
+const PULL_WAIT_MS = 1_000
 /** How long `settled()` waits for reports the isolate numbered but Node has not received. */
 const SETTLE_TIMEOUT_MS = 2_000
 /** After this long without its answer, a hop call is taken as lost, not running. */
@@ -157,31 +166,108 @@ export class HopTap {
   readonly #expected = new Map<string, number>()
   #gapTimer?: NodeJS.Timeout
 
-  #flush?: () => Promise<{ p: string; s: number }>
+  #pull?: () => Promise<PullAnswer>
+  /** The pull on its way, and the one queued behind it (pulls go one at a time, in order). */
+  #pulling?: Promise<PullAnswer | undefined>
+  #queuedPull?: Promise<PullAnswer | undefined>
+  #pollTimer?: NodeJS.Timeout
+  #polling = false
+  /** Client requests came in since the last pull: poll at the busy pace. */
+  #busy = false
 
   constructor(transcript: Transcript) {
     this.#transcript = transcript
     this.faults = new HopFaults(transcript)
   }
 
-  /** How to ask the isolate to deliver its reports (set once the runtime runs). */
-  bindFlush(flush: () => Promise<{ p: string; s: number }>): void {
-    this.#flush = flush
+  /** How to fetch the isolate's buffered reports (set once; it fails while the runtime is down). */
+  bindPull(pull: () => Promise<PullAnswer>): void {
+    this.#pull = pull
+  }
+
+  /** A client request went in: the next poll comes at the busy pace (sooner than an idle one already due). */
+  touch(): void {
+    if (this.#busy) return
+    this.#busy = true
+    if (this.#pollTimer && this.#polling) {
+      clearTimeout(this.#pollTimer)
+      this.#schedule()
+    }
+  }
+
+  /**
+   * Fetches and records the reports buffered in the isolate; resolves with the answer's mark
+   * (undefined when the runtime did not answer). A pull asked for while one is on its way starts
+   * after it, so it sees every step taken before it was asked for; callers asking meanwhile share it.
+   */
+  pull(): Promise<PullAnswer | undefined> {
+    if (this.#queuedPull) return this.#queuedPull
+    const start = (): Promise<PullAnswer | undefined> => {
+      this.#queuedPull = undefined
+      const pulling = this.#pullOnce()
+      this.#pulling = pulling
+      void pulling.then(() => {
+        if (this.#pulling === pulling) this.#pulling = undefined
+      })
+      return pulling
+    }
+    if (!this.#pulling) return start()
+    this.#queuedPull = this.#pulling.then(start)
+    return this.#queuedPull
+  }
+
+  async #pullOnce(): Promise<PullAnswer | undefined> {
+    this.#busy = false
+    let answer: PullAnswer
+    try {
+      if (!this.#pull) return undefined
+      answer = await this.#pull()
+    } catch {
+      // The runtime is down or restarting: its reports went with it, or the next pull has them.
+      return undefined
+    }
+    try {
+      if (answer.events.length > 0) this.#busy = true
+      this.#report('/events', answer)
+    } catch (error) {
+      this.#transcript.record({ layer: 'harness', type: 'hop-tap-error', message: String((error as Error)?.stack ?? error) })
+    }
+    return answer
+  }
+
+  /** Pulls on a timer (busy pace while there is traffic) until `stopPolling`; the timer keeps no process alive. */
+  startPolling(): void {
+    if (this.#polling) return
+    this.#polling = true
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (!this.#polling) return
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined
+      void this.pull().then(() => this.#schedule())
+    }, this.#busy ? PULL_BUSY_MS : PULL_IDLE_MS)
+    this.#pollTimer.unref()
+  }
+
+  stopPolling(): void {
+    this.#polling = false
+    if (this.#pollTimer) clearTimeout(this.#pollTimer)
+    this.#pollTimer = undefined
   }
 
   /**
    * Resolves once every hop step the Worker took so far is in the transcript and in `sessions()`.
-   * Reports travel in batches (one per window), so a client can hold its answer before Node has the
-   * steps behind it: the tap is asked to deliver them and names the last one, which Node then waits
-   * for (bounded; a report lost with a cancelled request is skipped, as the gap timer would).
+   * Reports wait in the isolate until pulled, so a client can hold its answer before Node has the
+   * steps behind it: they are pulled now, with the number of the last one, which Node then waits for
+   * (bounded: a verdict request may still carry some; one lost with a cancelled request is skipped,
+   * as the gap timer would).
    */
   async settled(): Promise<void> {
-    const mark = await this.#flush?.().catch(() => undefined)
-    if (!mark) {
-      // No answer (a Worker without a fetch handler, a runtime restarting): wait out two windows.
-      await new Promise((resolve) => setTimeout(resolve, 2 * HOP_REPORT_WINDOW_MS))
-      return
-    }
+    const mark = await this.pull()
+    // No answer: the runtime is down (its reports went with it) or restarting.
+    if (!mark) return
     const deadline = performance.now() + SETTLE_TIMEOUT_MS
     const behind = () => (this.#expected.get(mark.p) ?? 1) <= mark.s
     while (behind() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -258,7 +344,10 @@ export class HopTap {
   handleNode(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
+    req.on('end', async () => {
+      // A pull on its way may carry steps before this verdict's (the isolate cannot wait for it):
+      // let it land first, or the verdict would skip past them.
+      if (this.#pulling) await Promise.race([this.#pulling, new Promise((resolve) => setTimeout(resolve, PULL_WAIT_MS).unref())])
       let answer: Record<string, unknown>
       try {
         answer = this.#report(req.url ?? '', JSON.parse(Buffer.concat(chunks).toString('utf8')) as TapReport)
@@ -290,25 +379,24 @@ export class HopTap {
   /** Records buffered events in the tap's order; `upTo` forces progress past gaps up to that event. */
   #drain(upTo?: TapEvent): HopStep | undefined {
     let step: HopStep | undefined
-    for (;;) {
-      const prefixes = new Set([...this.#pending.values()].map((event) => event.p as string))
-      let progressed = false
-      for (const prefix of prefixes) {
-        let expected = this.#expected.get(prefix) ?? 1
+    const prefixes = new Set<string>()
+    for (const event of this.#pending.values()) prefixes.add(event.p as string)
+    // Each prefix in one pass (a pull brings hundreds of events in order: no rescans).
+    for (const prefix of prefixes) {
+      let expected = this.#expected.get(prefix) ?? 1
+      for (;;) {
         let event = this.#pending.get(`${prefix}:${expected}`)
         if (!event && upTo && upTo.p === prefix && (upTo.s as number) >= expected) {
           // Skip the gap: the missing reports are late (or lost with a cancelled request).
-          expected = Math.min(...[...this.#pending.values()].filter((e) => e.p === prefix).map((e) => e.s as number))
+          expected = this.#minPending(prefix)
           event = this.#pending.get(`${prefix}:${expected}`)
         }
-        if (!event) continue
+        if (!event) break
         this.#pending.delete(`${prefix}:${expected}`)
-        this.#expected.set(prefix, expected + 1)
+        this.#expected.set(prefix, ++expected)
         const result = this.#record(event)
         if (event === upTo) step = result
-        progressed = true
       }
-      if (!progressed) break
     }
     if (this.#pending.size > 0 && !this.#gapTimer) {
       // A gap that lasts is a report lost with its request: move on rather than stall the transcript.
@@ -480,29 +568,44 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   // The tap runs in the Worker's own isolate, around its default export and its Durable Object
   // classes (their env, for object-to-object calls): the Worker's bindings and
   // Durable Object classes stay exactly as wrangler configured them (Miniflare's namespace API too).
-  // The flush request is answered by the tap only with this token (a client cannot send it through the front door anyway: it is never routed there).
+  // The pull is answered by the tap only with this token (a client cannot send it anyway: the front door strips x-mcp-harness-* headers).
   const flushToken = randomBytes(16).toString('hex')
   const prelude = `const HOP_BINDINGS = ${JSON.stringify(local.map((binding) => binding.binding))}\nconst DIAGNOSE = ${ctx.diagnose.hibernation}\nconst HOP_FLUSH_TOKEN = ${JSON.stringify(flushToken)}\n`
   ctx.wrapEntry({ name: 'hop-tap', source: prelude + readFileSync(TAP_SOURCE, 'utf8'), exportName: 'wrapHop', durableObjectExportName: 'wrapHopObject' })
   const serviceBindings = { ...((ctx.worker.workerOptions.serviceBindings as Record<string, unknown> | undefined) ?? {}), MCP_HARNESS_HOP: { node: (req: IncomingMessage, res: ServerResponse) => tap.handleNode(req, res) } }
   ctx.patchAppWorker({ serviceBindings } as never)
   // Reached by name from Node, like the control Worker: the request never crosses the front door.
-  tap.bindFlush(async () => {
-    const worker = await ctx.miniflare().getWorker(ctx.appWorkerName)
+  let entry: { mf: unknown; worker: Promise<{ fetch: (url: string, init: RequestInit) => Promise<unknown> }> } | undefined
+  tap.bindPull(async () => {
+    const mf = ctx.miniflare()
+    // One handle per runtime: the timer pulls often.
+    if (entry?.mf !== mf) entry = { mf, worker: mf.getWorker(ctx.appWorkerName) as never }
+    const current = entry
+    const worker = await current.worker.catch((error: unknown) => {
+      if (entry === current) entry = undefined
+      throw error
+    })
     const response = (await worker.fetch('http://mcp-harness-hop.invalid/flush', { headers: { [HOP_FLUSH_HEADER]: flushToken } })) as unknown as Response
-    const mark = (await response.json()) as { p?: unknown; s?: unknown }
-    if (typeof mark.p !== 'string' || typeof mark.s !== 'number') throw new Error(`the hop tap did not answer the flush (status ${response.status})`)
-    return { p: mark.p, s: mark.s }
+    const answer = (await response.json()) as Partial<PullAnswer>
+    if (typeof answer.p !== 'string' || typeof answer.s !== 'number' || !Array.isArray(answer.events)) throw new Error(`the hop tap did not answer the pull (status ${response.status})`)
+    return answer as PullAnswer
   })
   ctx.addMiddleware({
     name: HOP,
     onRequest({ headers, exchange }) {
+      tap.touch()
       headers.set(HOP_STAMP_HEADER, `e=${exchange};g=${tap.faults.generation};f=${tap.faults.armed ? 1 : 0}`)
       return undefined
     },
   })
   return {
-    beforeStop: () => tap.resetConnections(),
+    afterStart: () => tap.startPolling(),
+    beforeStop: async () => {
+      tap.stopPolling()
+      // What the isolate still buffers goes with it: take it first (bounded: it may hang).
+      await Promise.race([tap.pull(), new Promise((resolve) => setTimeout(resolve, PULL_WAIT_MS).unref())])
+      tap.resetConnections()
+    },
   }
 }
 

@@ -2,31 +2,31 @@
 // entry passes the Worker's default export through `wrapHop` and each local Durable Object class
 // through `wrapHopObject`, which hand the Worker's handlers and the objects an env whose Durable
 // Object namespaces (HOP_BINDINGS) are observed (so object-to-object calls are seen too): every stub fetch, RPC call,
-// upgrade, frame and close is reported to Node (the MCP_HARNESS_HOP service binding). Nothing global
-// is patched unless KI-32 diagnosis is on (DIAGNOSE). Reports are batched (one request to Node per
-// window, whatever the number of steps and calls) and fire-and-forget; only while faults are armed
-// does a hop step wait for Node's verdict. The emulator prepends `const HOP_BINDINGS = [...]`,
+// upgrade, frame and close is reported to Node. Nothing global is patched unless KI-32 diagnosis is
+// on (DIAGNOSE). Reports wait in this isolate's buffer until Node pulls them (a flush request to the
+// Worker's entry, answered here): a step costs no request and holds no invocation open. Only while
+// faults are armed does a hop step send a request of its own, to wait for Node's verdict (the
+// MCP_HARNESS_HOP service binding). The Worker and its Durable Objects share this isolate under
+// workerd, so one buffer holds them all. The emulator prepends `const HOP_BINDINGS = [...]`,
 // `const DIAGNOSE = true|false` and `const HOP_FLUSH_TOKEN = "..."` to this source.
 
 /** Request header the emulator's front door stamps: `e=<exchange>;g=<fault generation>;f=<1 when faults are armed>`. */
 const STAMP = 'x-mcp-harness-hop'
 /**
- * Request header (with HOP_FLUSH_TOKEN) of Node's flush request: the tap answers it itself, after
- * delivering every report of this isolate, with the last sequence number it gave out.
+ * Request header (with HOP_FLUSH_TOKEN) of Node's pull: the tap answers it itself with the buffered
+ * reports and the last sequence number it gave out; the Worker never sees it.
  */
 const FLUSH_HEADER = 'x-mcp-harness-hop-flush'
-/** How long reports gather before they travel to Node together. */
-const FLUSH_WINDOW_MS = 15 // HOP_REPORT_WINDOW_MS in hop.ts
 /** Largest value (as JSON) copied into an event; bigger ones are summarised. */
 const MAX_VALUE = 64 * 1024
+/** Most reports kept for Node's pull: should Node stop pulling (its runtime handle broken), the isolate must not grow without bound. */
+const MAX_BUFFERED = 50_000
 
 let hop
 let armed = false
 // Requests race (a GET stream opened earlier may reach the tap later): only newer news counts.
 let armedGeneration = 0
 let queue = []
-let flushScheduled = false
-let flushScheduledAt = 0
 let nextId = 0
 let sequence = 0
 // A per-isolate prefix keeps connection ids unique across runtime restarts.
@@ -118,11 +118,9 @@ function installDiagnosis() {
         const key = ++nextWait
         waits.set(key, { object: String(this?.id?.name ?? this?.id ?? ''), site: callSite(), since: Date.now() })
         timersVersion++
-        flushState()
         const done = () => {
           waits.delete(key)
           timersVersion++
-          flushState()
         }
         Promise.resolve(promise).then(done, done)
         return nativeWaitUntil.call(this, promise)
@@ -136,11 +134,9 @@ function installDiagnosis() {
       const key = ++nextSocket
       sockets.set(key, { site: callSite(), since: Date.now() })
       timersVersion++
-      flushState()
       const gone = () => {
         if (!sockets.delete(key)) return
         timersVersion++
-        flushState()
       }
       this.addEventListener('close', gone)
       this.addEventListener('error', gone)
@@ -160,15 +156,6 @@ function timersSnapshot() {
 /** What else pends in the isolate (sent with the timers: they change together). */
 function pendingSnapshot() {
   return { waitUntil: [...waits.values()], sockets: [...sockets.values()] }
-}
-
-/**
- * Sends a changed pending-work snapshot at once (diagnosis only): the change often happens in a
- * Durable Object request that ends right after, and a timer set there would die with it.
- */
-function flushState() {
-  if (!hop) return
-  flush()
 }
 
 function safe(value) {
@@ -203,47 +190,14 @@ function post(path, body) {
 }
 
 /**
- * Delivers what this isolate still has to report. A request's outgoing fetches die with it, so the
- * Worker's handler keeps its invocation open for this (platform `waitUntil`, never the Worker's own:
- * the IoContext model does not see it) once its response is ready; the client does not wait.
+ * The pull's answer: every buffered report (they leave the buffer), what pends in the isolate when it
+ * changed, and the last sequence number given out (verdict requests may still carry some below it).
  */
-async function drain() {
-  for (let round = 0; round < 20 && (queue.length > 0 || inflight.size > 0); round++) {
-    if (queue.length > 0) flush()
-    await Promise.all([...inflight])
-  }
-}
-
-const holding = new WeakSet()
-/** Keeps an invocation open (platform waitUntil) until the reports of its steps are delivered. */
-function hold(ctx) {
-  if (!ctx || holding.has(ctx) || typeof ctx.waitUntil !== 'function') return
-  holding.add(ctx)
-  const release = () => holding.delete(ctx)
-  try {
-    ctx.waitUntil(sleep(FLUSH_WINDOW_MS).then(drain).then(release, release))
-  } catch {
-    // The invocation is over: its reports ride on the next step.
-    release()
-  }
-}
-
-function flush() {
-  flushScheduled = false
-  const timersNow = timersSnapshot()
-  if (queue.length === 0 && !timersNow) return
+function takeReports() {
   const events = queue
   queue = []
-  // Fire-and-forget. The answer must not touch the armed flag: it may be older than the latest stamp.
-  try {
-    return post('/events', { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}) })
-      .then((res) => res.body?.cancel())
-      .catch(() => {})
-  } catch {
-    // No I/O allowed here (e.g. the context that scheduled it ended): the next step carries it.
-    queue = events.concat(queue)
-    timersSent = -1
-  }
+  const timersNow = timersSnapshot()
+  return { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}), p: prefix, s: sequence }
 }
 
 /** The binding and id of each object the tap has seen, by the name its events carry. */
@@ -257,27 +211,22 @@ function describe(event) {
 }
 
 /** Reports an event; while faults are armed (or when asked), waits for Node's verdict. */
-async function report(event, needVerdict = armed, ctx = undefined) {
+async function report(event, needVerdict = armed) {
   describe(event)
-  // Reports travel in parallel requests; the sequence number lets Node restore their order.
+  // Pulls and verdicts travel apart; the sequence number lets Node restore their order.
   event.s = ++sequence
   event.p = prefix
   if (!needVerdict) {
     queue.push(event)
-    hold(ctx)
-    // A timer set by a request that has ended may never fire: then flush now.
-    if (flushScheduled && Date.now() - flushScheduledAt > 2 * FLUSH_WINDOW_MS) flush()
-    if (!flushScheduled) {
-      flushScheduled = true
-      flushScheduledAt = Date.now()
-      // One report per window keeps the tap cheap: a tool call's steps travel together, and the
-      // step that ends a request (a close, an SSE message result) flushes at once (reportNow).
-      native.setTimeout.call(globalThis, flush, FLUSH_WINDOW_MS)
+    if (queue.length > MAX_BUFFERED) {
+      const dropped = queue.splice(0, MAX_BUFFERED / 2).length
+      queue.push({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `${dropped} hop reports dropped: Node did not pull them` })
     }
     return undefined
   }
-  // Batches already on their way carry earlier steps (an upgrade that tells which JSON-RPC request a
-  // frame answers): the verdict must not overtake them, or Node would judge the step without them.
+  // Verdicts already on their way carry earlier steps (an upgrade that tells which JSON-RPC request a
+  // frame answers): this one must not overtake them, or Node would judge the step without them. A
+  // pull's answer on its way is Node's to wait for (see HopTap#report).
   if (inflight.size > 0) await Promise.all([...inflight])
   const events = queue.concat([event])
   queue = []
@@ -301,13 +250,9 @@ function learnArmed(generation, value) {
   armed = value
 }
 
-/**
- * Reports a step that needs no verdict (a result, a close): it joins the batch. The invocation is
- * held open until the batch is delivered (hold), so nothing here waits on Node and a burst of calls
- * costs one report to Node per window instead of one per step.
- */
-function reportLater(event, ctx = undefined) {
-  return report(event, false, ctx)
+/** Reports a step that needs no verdict (a result, a close): it joins the buffer Node pulls. */
+function reportLater(event) {
+  report(event, false)
 }
 
 function sleep(ms) {
@@ -351,18 +296,24 @@ function closeQuietly(socket, code, reason) {
   }
 }
 
-async function tapFetch(stub, name, input, init, ctx) {
-  const original = new Request(input, init)
-  const headers = new Headers(original.headers)
-  const exchange = readStamp(headers)
-  const request = new Request(original, { headers })
+async function tapFetch(stub, name, input, init) {
+  const original = input instanceof Request && init === undefined ? input : new Request(input, init)
+  // A copy only to take the stamp off (the Worker's own Request stays as it made it).
+  let request = original
+  let exchange
+  if (original.headers.has(STAMP)) {
+    const headers = new Headers(original.headers)
+    exchange = readStamp(headers)
+    request = new Request(original, { headers })
+  }
+  const headers = request.headers
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (!isUpgrade) {
     const id = `${prefix}-f${++nextId}`
-    if (armed) await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, true, ctx)
-    else reportLater({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, ctx)
+    if (armed) await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, true)
+    else reportLater({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url })
     const response = await stub.fetch(request)
-    reportLater({ kind: 'fetch-result', id, name, status: response.status }, ctx)
+    reportLater({ kind: 'fetch-result', id, name, status: response.status })
     return response
   }
   const conn = `${prefix}-w${++nextId}`
@@ -373,22 +324,22 @@ async function tapFetch(stub, name, input, init, ctx) {
     exchange,
     mcpMethod: headers.get('cf-mcp-method'),
     mcpMessage: headers.get('cf-mcp-message'),
-  }, armed, ctx)
+  }, armed)
   if (verdict?.action === 'fail-upgrade') {
-    reportLater({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault }, ctx)
+    reportLater({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault })
     return new Response(verdict.body, { status: verdict.status })
   }
   const response = await stub.fetch(request)
   if (!response.webSocket) {
-    reportLater({ kind: 'upgrade-result', conn, name, status: response.status }, ctx)
+    reportLater({ kind: 'upgrade-result', conn, name, status: response.status })
     return response
   }
-  return plumb(response, conn, name, ctx)
+  return plumb(response, conn, name)
 }
 
 // Kept apart from tapFetch so the socket listeners' closures do not capture the stub: a stub
 // reachable from a live closure is an active reference that blocks eviction.
-function plumb(response, conn, name, ctx) {
+function plumb(response, conn, name) {
   const inner = response.webSocket
   const pair = new WebSocketPair()
   const outer = pair[0]
@@ -421,13 +372,13 @@ function plumb(response, conn, name, ctx) {
     const nth = ++counts[direction]
     const frame = { kind: 'frame', conn, name, direction, nth, data: frameText(data) }
     if (!armed && waiting[direction] === 0) {
-      reportLater(frame, ctx)
+      reportLater(frame)
       return pass(target, data)
     }
     waiting[direction]++
     const step = async () => {
       try {
-        const v = await report(frame, armed, ctx)
+        const v = await report(frame, armed)
         if (closed || v?.action === 'drop') return
         if (v?.action === 'delay') await sleep(v.ms)
         if (v?.action === 'close') return closeBoth(v.code, v.reason)
@@ -440,7 +391,7 @@ function plumb(response, conn, name, ctx) {
   }
   const onClose = (direction, target) => (event) => {
     const step = () => {
-      reportLater({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean }, ctx)
+      reportLater({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean })
       if (!closed) {
         closed = true
         closeQuietly(target, event.code, event.reason)
@@ -454,20 +405,20 @@ function plumb(response, conn, name, ctx) {
   relay.addEventListener('message', onFrame('worker->do', inner))
   inner.addEventListener('close', onClose('do->worker', relay))
   relay.addEventListener('close', onClose('worker->do', inner))
-  inner.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }, ctx))
-  reportLater({ kind: 'upgrade-result', conn, name, status: 101 }, ctx)
+  inner.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }))
+  reportLater({ kind: 'upgrade-result', conn, name, status: 101 })
   return new Response(null, { status: 101, webSocket: outer, headers: response.headers })
 }
 
 /** An RPC call while faults are armed: Node's verdict may drop or delay it, so it is awaited here. */
-async function tapRpc(stub, name, method, args, ctx) {
+async function tapRpc(stub, name, method, args) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
-  const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed, ctx)
+  const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed)
   if (verdict?.action === 'drop') return undefined
   if (verdict?.action === 'delay') await sleep(verdict.ms)
   // Results need no verdict: they join the batch, which the held invocation delivers.
-  const settle = (event) => reportLater(event, ctx)
+  const settle = (event) => reportLater(event)
   try {
     const result = await stub[method](...args)
     await settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
@@ -492,11 +443,11 @@ function takeRpcStamp(method, args) {
  * Observes an RPC call without changing it: the call goes to the real stub as made (pipelining,
  * chained calls and property reads keep working) and its settling is reported on the side.
  */
-function observeRpc(stub, name, method, callable, args, ctx) {
+function observeRpc(stub, name, method, callable, args) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
-  reportLater({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, ctx)
-  const settle = (event) => reportLater(event, ctx)
+  reportLater({ kind: 'rpc', id, name, exchange, method, args: safe(args) })
+  const settle = (event) => reportLater(event)
   const result = Reflect.apply(callable, stub, args)
   Promise.resolve(result).then(
     (value) => settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(value) }),
@@ -505,10 +456,10 @@ function observeRpc(stub, name, method, callable, args, ctx) {
   return result
 }
 
-function wrapStub(stub, name, ctx) {
+function wrapStub(stub, name) {
   return new Proxy(stub, {
     get(target, property) {
-      if (property === 'fetch') return (input, init) => tapFetch(target, name, input, init, ctx)
+      if (property === 'fetch') return (input, init) => tapFetch(target, name, input, init)
       const value = Reflect.get(target, property)
       // Symbols, ids and thenables stay exactly what the stub has; calls are observed, not replaced.
       if (typeof property !== 'string' || typeof value !== 'function' || property === 'then' || property === 'constructor' || property === 'toJSON') return value
@@ -520,15 +471,15 @@ function wrapStub(stub, name, ctx) {
         },
         apply(callable, _this, args) {
           // Faults need Node's verdict before the call: only then is the call awaited here.
-          if (armed) return tapRpc(target, name, property, args, ctx)
-          return observeRpc(target, name, property, callable, args, ctx)
+          if (armed) return tapRpc(target, name, property, args)
+          return observeRpc(target, name, property, callable, args)
         },
       })
     },
   })
 }
 
-function wrapNamespace(inner, ctx, binding) {
+function wrapNamespace(inner, binding) {
   // Names are remembered by id so that `get(id)` can report the DO name (it reveals the session).
   const names = new Map()
   const remember = (id, name) => {
@@ -539,7 +490,7 @@ function wrapNamespace(inner, ctx, binding) {
   const stubFor = (stub, id) => {
     const name = nameOf(id)
     objectMeta.set(name, { binding, id: id.toString() })
-    return wrapStub(stub, name, ctx)
+    return wrapStub(stub, name)
   }
   return new Proxy(inner, {
     get(target, property) {
@@ -551,7 +502,7 @@ function wrapNamespace(inner, ctx, binding) {
         case 'getByName':
           return (name, options) => stubFor(target.getByName(name, options), remember(target.idFromName(name), name))
         case 'jurisdiction':
-          return (jurisdiction) => wrapNamespace(target.jurisdiction(jurisdiction), ctx, binding)
+          return (jurisdiction) => wrapNamespace(target.jurisdiction(jurisdiction), binding)
         default: {
           const value = Reflect.get(target, property)
           return typeof value === 'function' ? value.bind(target) : value
@@ -563,16 +514,19 @@ function wrapNamespace(inner, ctx, binding) {
 
 const HOP_SERVICE = 'MCP_HARNESS_HOP'
 
-/**
- * The env one invocation's handler sees: the same bindings, with the tapped namespaces observed on
- * behalf of that invocation (its `ctx` keeps the reports of its steps alive until delivered).
- */
-function tapEnv(env, ctx) {
+/** The tapped env made for each env the runtime hands out (reports need no invocation, so one serves all). */
+const tappedEnvs = new WeakMap()
+
+/** The env the Worker's handlers and objects see: the same bindings, with the tapped namespaces observed. */
+function tapEnv(env) {
   if (!env || typeof env !== 'object' || !env[HOP_SERVICE]) return env
+  let tapped = tappedEnvs.get(env)
+  if (tapped) return tapped
   hop = env[HOP_SERVICE]
-  const tapped = { ...env }
+  tapped = { ...env }
   delete tapped[HOP_SERVICE]
-  for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], ctx, binding)
+  for (const binding of HOP_BINDINGS) if (env[binding]) tapped[binding] = wrapNamespace(env[binding], binding)
+  tappedEnvs.set(env, tapped)
   return tapped
 }
 
@@ -580,15 +534,13 @@ function tapEnv(env, ctx) {
  * Wraps a Durable Object class so that the env it is constructed with is tapped too: the calls one
  * object makes to another reach the hop layer like the Worker's. A construct trap, not a subclass:
  * the object is built by the class itself (its name in stack traces, `this.constructor`, statics and
- * prototype stay the user's). No invocation is held open for an object's reports: the object's own
- * `ctx.waitUntil` would count as its pending work (KI-32); its reports travel on the window timer,
- * which the live object keeps.
+ * prototype stay the user's). Its reports join the isolate's one buffer: nothing is held open for them.
  */
 export function wrapHopObject(cls) {
   if (typeof cls !== 'function') return cls
   const wrapped = new Proxy(cls, {
     construct(target, [ctx, env, ...rest], newTarget) {
-      return Reflect.construct(target, [ctx, tapEnv(env, undefined), ...rest], newTarget === wrapped ? target : newTarget)
+      return Reflect.construct(target, [ctx, tapEnv(env), ...rest], newTarget === wrapped ? target : newTarget)
     },
   })
   return wrapped
@@ -601,19 +553,12 @@ function isFlushRequest(request) {
 }
 
 /**
- * Node's barrier: batches wait up to a window, so what a client's answer already reflects may not be
- * in Node yet. Node asks (never through the front door, and only with its token) before it reads
- * sessions or evicts; the answer comes once this isolate's reports are delivered, with the last
- * sequence number, so Node knows what to wait for.
+ * Node's pull: it asks (by name, never through the front door, which strips every `x-mcp-harness-*`
+ * header, and only with its token) on a timer, and at once before it reads sessions or evicts. The
+ * answer carries the buffered reports and the last sequence number, so Node knows what to wait for.
  */
-async function answerFlush(env) {
-  if (!hop && env && env[HOP_SERVICE]) hop = env[HOP_SERVICE]
-  try {
-    if (hop) await drain()
-  } catch {
-    // A batch of another request could not be awaited from here: Node waits for it by its number.
-  }
-  return new Response(JSON.stringify({ p: prefix, s: sequence }), { headers: { 'content-type': 'application/json' } })
+function answerFlush() {
+  return new Response(JSON.stringify(takeReports()), { headers: { 'content-type': 'application/json' } })
 }
 
 /** Wraps the Worker's default export (an object, or a WorkerEntrypoint class) so its handlers get `tapEnv(env)`. */
@@ -622,7 +567,7 @@ export function wrapHop(worker) {
     // A class export (WorkerEntrypoint): the runtime constructs it with (ctx, env).
     const Tapped = class extends worker {
       constructor(ctx, env) {
-        super(ctx, tapEnv(env, ctx))
+        super(ctx, tapEnv(env))
       }
     }
     for (const handler of HANDLERS) {
@@ -633,7 +578,7 @@ export function wrapHop(worker) {
         writable: true,
         value(...args) {
           if (handler === 'fetch') {
-            if (isFlushRequest(args[0])) return answerFlush(args[1])
+            if (isFlushRequest(args[0])) return answerFlush()
             learnFromRequest(args[0])
           }
           return original.apply(this, args)
@@ -650,10 +595,10 @@ export function wrapHop(worker) {
     if (typeof original !== 'function') continue
     wrapped[handler] = function (first, env, ctx, ...rest) {
       if (handler === 'fetch') {
-        if (isFlushRequest(first)) return answerFlush(env)
+        if (isFlushRequest(first)) return answerFlush()
         learnFromRequest(first)
       }
-      return original.call(worker, first, tapEnv(env, ctx), ctx, ...rest)
+      return original.call(worker, first, tapEnv(env), ctx, ...rest)
     }
   }
   return wrapped

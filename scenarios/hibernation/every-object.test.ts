@@ -19,7 +19,8 @@ describe('with the hop tap', () => {
     expect(await get(emulator, '/counter/a')).toMatchObject({ memory: 1, stored: 1, kind: 'Counter' })
     const note = await get(emulator, '/notes')
     expect(note).toMatchObject({ memory: 1, stored: 1, kind: 'Notes' })
-    await expect.poll(() => emulator.sessions().map((s) => s.binding).sort()).toEqual(['COUNTERS', 'NOTES'])
+    await emulator.settled()
+    expect(emulator.sessions().map((s) => s.binding).sort()).toEqual(['COUNTERS', 'NOTES'])
     const seen = emulator.sessions().find((s) => s.binding === 'NOTES')!
     expect(seen).toMatchObject({ objectId: note.id, transport: 'other' })
     expect(emulator.sessions().find((s) => s.binding === 'COUNTERS')).toMatchObject({ name: 'a' })

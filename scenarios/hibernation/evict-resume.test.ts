@@ -30,6 +30,8 @@ describe.each(TRANSPORTS)('%s', (transport) => {
     const tools = await client.client.listTools()
     expect(tools.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['add', 'counter', 'memo']))
 
+    // The wake is seen on the hop: have the tap's reports of the calls above first.
+    await emulator.settled()
     const woke = await emulator.transcript.waitFor((e) => e.layer === 'lifecycle' && e.type === 'woke' && e.name === client.objectName(), 2_000)
     expect(woke).toMatchObject({ after: 'evicted:manual', detectedBy: 'hop' })
     expect(emulator.transcript.filter({ layer: 'lifecycle', type: 'woke', name: client.objectName() })).toHaveLength(1)

@@ -23,6 +23,7 @@ test('KI-29: after an eviction an SSE session has lost the client capabilities, 
     (error: Error) => error.message,
   )
   expect(after).toMatch(/does not support (form )?elicitation/i)
+  await emulator.settled()
   await emulator.transcript.waitFor((e) => e.layer === 'lifecycle' && e.type === 'woke' && e.name === client.objectName(), 2_000)
   await client.close()
 })
@@ -57,6 +58,7 @@ test('crash() kills an SSE session (its stream ends, calls go unanswered) while 
   // Streamable HTTP: the DO restarts from storage on the next request.
   expect(await streamable.text('counter')).toBe('2')
   expect(await streamable.text('memo')).toBe('1')
+  await emulator.settled()
   await emulator.transcript.waitFor((e) => e.layer === 'lifecycle' && e.type === 'woke' && e.name === streamable.objectName() && e.after === 'crashed', 2_000)
   await streamable.close()
   await sse.close()

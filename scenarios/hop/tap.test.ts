@@ -14,7 +14,8 @@ test('records a Streamable HTTP tool call on the hop: RPC plumbing, upgrade with
   const client = await connectClient(emulator.url, { transport: 'streamable-http' })
   expect(await client.text('add', { a: 2, b: 3 })).toBe('5')
   const name = client.objectName()
-  // Reports reach Node just after the traffic they describe: wait for them, bounded.
+  // Reports wait in the isolate until pulled: take them now (the close may still come, so waits stay bounded).
+  await emulator.settled()
   const upgrade = await emulator.transcript.waitFor((e) => e.layer === 'hop' && e.name === name && e.type === 'upgrade' && JSON.stringify(e.messages ?? '').includes('"tools/call"'), 2_000)
   const hop = emulator.transcript.filter({ layer: 'hop', name })
   expect(hop.filter((e) => e.type === 'rpc').map((e) => e.method)).toEqual(expect.arrayContaining(['__unsafe_ensureInitialized', 'getInitializeRequest', 'setInitializeRequest']))
@@ -34,6 +35,7 @@ test('records a legacy SSE session on the hop: the SSE socket, message RPCs and 
   expect(await client.text('add', { a: 1, b: 1 })).toBe('2')
   const name = client.objectName()
   expect(name).toMatch(/^sse:/)
+  await emulator.settled()
   const upgrade = emulator.transcript.filter({ layer: 'hop', type: 'upgrade', name })[0]
   expect(upgrade).toMatchObject({ mcpMethod: 'SSE' })
   const call = await emulator.transcript.waitFor((e) => e.layer === 'hop' && e.type === 'rpc' && e.name === name && e.method === 'onSSEMcpMessage' && JSON.stringify(e.args).includes('"tools/call"'), 2_000)
@@ -48,16 +50,18 @@ test('records a legacy SSE session on the hop: the SSE socket, message RPCs and 
 test('KI-11: the DO still hibernates behind the tap: the hop socket survives an eviction and wakes a new instance', async () => {
   const client = await connectClient(emulator.url, { transport: 'sse' })
   expect(await client.text('memo')).toBe('1')
+  await emulator.settled()
   const socket = emulator.transcript.filter({ layer: 'hop', type: 'upgrade', name: client.objectName() })[0]!
   await emulator.evict({ session: client.sessionId(), webSockets: 'hibernate' })
   expect(await client.text('memo')).toBe('1')
+  await emulator.settled()
   // The same SSE socket carried the call after the wake: it was hibernated, not closed.
   expect(emulator.transcript.filter({ layer: 'hop', type: 'close', conn: socket.conn as string })).toHaveLength(0)
   expect(emulator.transcript.filter({ layer: 'hop', type: 'upgrade', name: client.objectName() })).toHaveLength(1)
   await client.close()
 })
 
-test('settled(): right after a client read its answer, sessions() and evict() know the session the answer opened (reports travel in batches)', async () => {
+test('settled(): right after a client read its answer, sessions() and evict() know the session the answer opened (reports wait in the isolate until pulled)', async () => {
   // A plain POST, read to its end, then at once: no waiting for the transcript, as a test would do.
   for (let round = 0; round < 5; round++) {
     const response = await fetch(new URL('/mcp', emulator.url), {

@@ -125,6 +125,8 @@ describe.skipIf(!lane.run)('reports in Chromium (issue 13, item 7)', () => {
       await transport.terminateSession()
       await client.close()
       await new Promise((resolve) => setTimeout(resolve, 300))
+      // The hop tap's last reports are pulled now, not on its timer while the page draws.
+      await emulator.settled()
       const events = emulator.transcript.events
       expect(events.some((e) => e.layer === 'hop')).toBe(true)
       const { page, errors } = await open(browser, 'live-transcript', events)

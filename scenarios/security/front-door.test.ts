@@ -228,6 +228,8 @@ describe('what a Worker receives through the front door', () => {
     'MF-CF-Blob': '{"country":"XX"}',
     'mf-disable-pretty-error': 'true',
     'X-MCP-Harness-Hop': 'e=1;g=0;f=1',
+    // The hop tap's pull: only Node may ask the tap for its reports (and it never comes through here).
+    'X-MCP-Harness-Hop-Flush': 'forged-token',
     'x-mcp-harness-io': '{"exchange":1}',
     'CF-Connecting-IP': '203.0.113.9',
     'cf-ipcountry': 'XX',

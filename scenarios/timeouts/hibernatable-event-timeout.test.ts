@@ -116,10 +116,12 @@ describe('issue 3 item 3: where an McpAgent tool call runs', () => {
 
   test('a Streamable HTTP tool call reaches the DO in the upgrade request, never as a WebSocket message to the DO', async () => {
     const client = await connectClient(reference.url, { transport: 'streamable-http' })
+    await reference.settled()
     const from = reference.transcript.events.length
     const result = await client.client.callTool({ name: 'slow', arguments: { steps: 3, ms: 50 } })
     expect((result.content as { text: string }[])[0]?.text).toBe('done')
     await client.close()
+    await reference.settled()
     const hop = reference.transcript.events.slice(from).filter((event) => event.layer === 'hop')
     const carriesCall = (event: (typeof hop)[number]) => JSON.stringify(event.messages ?? '').includes('"tools/call"')
     const upgrade = hop.find((event) => event.type === 'upgrade' && carriesCall(event))

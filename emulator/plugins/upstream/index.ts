@@ -32,8 +32,8 @@ export function setupMocks(ctx: PluginContext, options: UpstreamPluginOptions): 
   if (options.providers.length > 0) {
     ctx.addMiddleware({
       name: `${UPSTREAM}:browser`,
-      onRequest({ request, transcript }) {
-        const url = new URL(request.url)
+      onRequest({ url: href, transcript }) {
+        const url = new URL(href)
         if (url.pathname !== UPSTREAM_BROWSER_PATH) return undefined
         return serveAuthorizePage(options.providers, url, transcript)
       },

@@ -88,14 +88,15 @@ function sessionOwnerAudit(subjectOf: (token: string) => string) {
   const owners = new Map<string, string>()
   const subjectByExchange = new Map<number, string>()
   let watching: (() => void) | undefined
-  const subjectFor = (request: Request) => {
-    const match = /^bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')
+  // Headers and URL only: building the exchange's Fetch Request for this would cost every request.
+  const subjectFor = (headers: Headers) => {
+    const match = /^bearer\s+(\S+)$/i.exec(headers.get('authorization') ?? '')
     return match ? subjectOf(match[1]) : undefined
   }
-  const sessionOf = (request: Request) => {
-    const header = request.headers.get('mcp-session-id')
+  const sessionOf = (headers: Headers, url: string) => {
+    const header = headers.get('mcp-session-id')
     if (header) return `streamable-http:${header}`
-    const query = new URL(request.url).searchParams.get('sessionId')
+    const query = new URL(url).searchParams.get('sessionId')
     return query ? `sse:${query}` : undefined
   }
   const claim = (transcript: Transcript, session: string, subject: string) => {
@@ -105,7 +106,7 @@ function sessionOwnerAudit(subjectOf: (token: string) => string) {
   }
   return {
     name: `${UPSTREAM}:session-owners`,
-    onRequest({ request, transcript, exchange }: { request: Request; transcript: Transcript; exchange: number }) {
+    onRequest({ headers, url, transcript, exchange }: { headers: Headers; url: string; transcript: Transcript; exchange: number }) {
       if (!watching) {
         // The SSE transport names its session in the first `endpoint` event of the GET stream.
         watching = transcript.on((event) => {
@@ -116,17 +117,17 @@ function sessionOwnerAudit(subjectOf: (token: string) => string) {
           if (subject && id) claim(transcript, `sse:${id}`, subject)
         })
       }
-      const subject = subjectFor(request)
+      const subject = subjectFor(headers)
       if (!subject) return undefined
       subjectByExchange.set(exchange, subject)
-      const session = sessionOf(request)
+      const session = sessionOf(headers, url)
       if (session) claim(transcript, session, subject)
       return undefined
     },
-    onResponse({ request, transcript, exchange }: { request: Request; transcript: Transcript; exchange: number }, response: Response) {
+    onResponse({ headers, transcript, exchange }: { headers: Headers; transcript: Transcript; exchange: number }, response: Response) {
       const subject = subjectByExchange.get(exchange)
       const id = response.headers.get('mcp-session-id')
-      if (subject && id && !request.headers.get('mcp-session-id')) claim(transcript, `streamable-http:${id}`, subject)
+      if (subject && id && !headers.get('mcp-session-id')) claim(transcript, `streamable-http:${id}`, subject)
       // Only an SSE stream may still name its session later (in its `endpoint` event).
       if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) subjectByExchange.delete(exchange)
       return response
