@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createParser } from 'eventsource-parser'
 import { CookieJar } from 'tough-cookie'
 import { Agent } from 'undici'
+import { z } from 'zod'
 import { HarnessError } from '../core/errors.ts'
+import { parseOptions } from '../core/zod-error.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
@@ -33,7 +35,11 @@ export interface ReplayOptions {
   speed?: number
   /** How long to wait for each recorded answer before calling it missing, ms (default 5000). */
   waitMs?: number
-  /** Request headers to add or override, e.g. a fresh Authorization for a redacted one. */
+  /**
+   * Request headers to add or override on every request, e.g. a fresh Authorization for a redacted one.
+   * Their values are credentials as far as the replay knows: never in its report or mismatches, even
+   * when the server echoes them.
+   */
   headers?: Record<string, string>
   /** Shown in reports; defaults to the cassette path when one was given. */
   source?: string
@@ -115,6 +121,36 @@ type Step =
 
 /** Headers the connection owns (undici refuses the hop-by-hop ones), not the recording. */
 const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'accept-encoding'])
+/** `headers` option: RFC 9110 token names, string values. */
+const HeadersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a header name (RFC 9110 token)'), z.string())
+
+/**
+ * Replaces the values of the given headers wherever they appear in a report value, by
+ * `<redacted:header NAME>`; for `Scheme credentials` values (`Bearer abc`), the credentials alone too.
+ */
+function headerScrubber(headers: Record<string, string>): (<T>(value: T) => T) | undefined {
+  const secrets: [string, string][] = []
+  for (const [name, value] of Object.entries(headers)) {
+    const marker = `<redacted:header ${name}>`
+    // Very short values (a flag, a digit) would redact unrelated text; they are no credentials either.
+    if (value.length >= 4) secrets.push([value, marker])
+    const credentials = /^[A-Za-z][\w-]*\s+(\S.*)$/.exec(value)?.[1]
+    if (credentials && credentials.length >= 4) secrets.push([credentials, marker])
+  }
+  if (!secrets.length) return undefined
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      let out = value
+      for (const [secret, marker] of secrets) if (out.includes(secret)) out = out.split(secret).join(marker)
+      return out
+    }
+    if (Array.isArray(value)) return value.map(scrub)
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]))
+    return value
+  }
+  return scrub as <T>(value: T) => T
+}
+
 /** Answer fields that differ every run by definition: RFC 7591's `client_id_issued_at` (a timestamp). */
 const DEFAULT_IGNORED = ['client_id_issued_at']
 
@@ -202,6 +238,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const waitMs = options.waitMs ?? 5000
   const speed = options.speed ?? (options.realtime ? 1 : 0)
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
+  const extraHeaders = Object.entries(parseOptions(HeadersSchema, options.headers ?? {}, 'replay option "headers"')).map(([name, value]) => [name.toLowerCase(), value] as const)
+  const scrub = headerScrubber(Object.fromEntries(extraHeaders))
   const matcher = new Matcher({ ...options.matchers, ignore: [...DEFAULT_IGNORED, ...(options.matchers?.ignore ?? [])] })
   // The client's own values a recording redacted (OAuth `state`, the PKCE pair) are made afresh, as a client would.
   const bindings = new Bindings({ inventSecret })
@@ -288,7 +326,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
       if (value.includes('<redacted:') && !bindings.knows(value)) continue
       outgoing[name] = bindings.substitute(value, true)
     }
-    for (const [name, value] of Object.entries(options.headers ?? {})) outgoing[name.toLowerCase()] = value
+    for (const [name, value] of extraHeaders) outgoing[name] = value
     const body = request.body !== undefined ? bindings.substituteJsonText(recordedJson(request.body), true) : request.bodyText !== undefined ? bindings.substitute(request.bodyText, true) : undefined
     const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
     live.set(interaction.id, x)
@@ -466,6 +504,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     return m.where === 'status' ? -1 : m.where.startsWith('header') ? -0.5 : n ? Number(n) : 0
   }
   mismatches.sort((a, b) => a.interaction - b.interaction || position(a) - position(b))
+  // A server that echoes a header given on the command line (whoami, a debug endpoint) must not put it in the report.
+  if (scrub) mismatches.splice(0, mismatches.length, ...mismatches.map((m) => scrub(m)))
   const connectionError = [...live.values()].find((x) => x.connectError)?.connectError
   const rerecord = options.rerecord ?? rerecordCommand(cassette.meta.rerecord, source, typeof options.target === 'string' || options.target instanceof URL ? String(options.target) : String(target.url))
   const result: ReplayResult = {
@@ -481,6 +521,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     report: '',
   }
   result.report = mismatches.length ? formatReport(result, cassette) : ''
+  if (scrub) result.report = scrub(result.report)
   if (!result.ok && options.throwOnMismatch !== false) throw new HarnessError('ERR_REPLAY_MISMATCH', result.report)
   return result
 }
