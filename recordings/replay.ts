@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { StringDecoder } from 'node:string_decoder'
 import { createParser } from 'eventsource-parser'
 import { CookieJar } from 'tough-cookie'
 import { Agent } from 'undici'
@@ -378,7 +379,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
           }
           notify()
           const stream = res.body
-          stream.setEncoding('utf8')
+          // undici's body ignores setEncoding: chunks are Buffers, decoded here (a character may span two chunks).
+          const decoder = new StringDecoder('utf8')
           if ((got['content-type'] ?? '').includes('text/event-stream')) {
             const recordedSse = recorded?.sse ?? []
             const parser = createParser({
@@ -396,11 +398,12 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
                 notify()
               },
             })
-            stream.on('data', (chunk: string) => parser.feed(chunk))
+            stream.on('data', (chunk: Buffer) => parser.feed(decoder.write(chunk)))
           } else {
             let text = ''
-            stream.on('data', (chunk: string) => (text += chunk))
+            stream.on('data', (chunk: Buffer) => (text += decoder.write(chunk)))
             stream.on('end', () => {
+              text += decoder.end()
               x.body = text
               if (!recorded?.sse && text !== '') check(0, parseMaybe(text))
             })
