@@ -460,7 +460,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
 }
 
 /** A path the mock takes as is, without a URL parser: no query, no escapes, no dot segments. */
-const PLAIN_PATH = /^\/(?:[\w-]+\/?)*$/
+const PLAIN_PATH = /^(?:\/[\w-]+)*\/?$/
 
 /** Appends to a list in a map of lists. */
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
