@@ -41,6 +41,21 @@ async function assertReachable(target: string): Promise<void> {
   }
 }
 
+/**
+ * Parses `--header NAME=VALUE` (or `'Name: value'`, as doctor and parity take it) values into a record;
+ * a malformed one is a usage error that does not repeat the value (it is usually a credential).
+ */
+export function parseReplayHeaders(values: string[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const value of values) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*[=:]\s*(.*)$/s.exec(value)
+    // Only what could be the name is shown: without a separator, the rest may be the credential itself.
+    if (!match) throw new UsageError(`Invalid --header "${/^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(value)![0]}…": expected NAME=VALUE, e.g. --header "Authorization=Bearer <token>".`)
+    headers[match[1]!.toLowerCase()] = match[2]!.trim()
+  }
+  return headers
+}
+
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve())
@@ -98,11 +113,12 @@ export const recordCommand: CliCommand = {
 /** `mcp-harness replay <cassette> [--target <url> | --config wrangler.jsonc]`: re-sends the client side and compares. */
 export const replayCommand: CliCommand = {
   summary: 'Replay the client side of a cassette against a server and compare its answers',
-  usage: '<cassette> [--target <base url> | --config wrangler.jsonc] [--speed 0|1|2] [--ignore paths] [--unordered paths]',
+  usage: '<cassette> [--target <base url> | --config wrangler.jsonc] [--header NAME=VALUE]... [--speed 0|1|2] [--ignore paths] [--unordered paths]',
   positionals: true,
   options: {
     target: { type: 'string', value: 'url', description: 'base URL of the server to replay against' },
     config: { type: 'string', value: 'path', description: `wrangler config of a Worker to start under the emulator (default without --target: ${DEFAULT_CONFIG})` },
+    header: { type: 'string', multiple: true, value: 'NAME=VALUE', description: 'a header every replayed request sends, e.g. Authorization=Bearer <token> for a redacted one (repeatable; never printed, redacted in the report)' },
     speed: { type: 'string', value: 'n', description: 'recorded timing: 0 as fast as causality allows, 1 the recorded gaps, 2 twice as fast', default: '0' },
     realtime: { type: 'boolean', description: 'same as --speed 1' },
     ignore: { type: 'string', value: 'paths', description: 'message paths to ignore, comma-separated (result.serverInfo.version)' },
@@ -115,6 +131,7 @@ export const replayCommand: CliCommand = {
     const targetUrl = str(values.target)
     if (targetUrl && str(values.config)) throw new UsageError('Pass "--target" or "--config", not both.')
     if (targetUrl) parseBaseUrl(targetUrl, '--target')
+    const headers = parseReplayHeaders(Array.isArray(values.header) ? (values.header as string[]) : typeof values.header === 'string' ? [values.header] : [])
     if (targetUrl) await assertReachable(targetUrl)
     const emulator = targetUrl ? undefined : await createEmulator({ config: str(values.config) ?? DEFAULT_CONFIG, workerLog: 'silent' })
     try {
@@ -122,6 +139,7 @@ export const replayCommand: CliCommand = {
         target: emulator ? emulatorTarget(emulator) : targetUrl!,
         speed: values.realtime === true ? 1 : Number(str(values.speed) ?? '0'),
         matchers: { ignore: list(values.ignore), unordered: list(values.unordered) },
+        headers,
         throwOnMismatch: false,
       })
       if (result.ok) stdout.write(`Replayed ${file}: ${result.messages} messages matched in ${result.durationMs} ms.\n`)

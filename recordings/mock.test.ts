@@ -116,6 +116,13 @@ describe('mock matching', () => {
     await client.close()
   })
 
+  test('strict order serves the recorded session to three clients at once, each on its own cursor', async () => {
+    const mock = await mockOf(STREAMABLE, { match: { order: 'strict' } })
+    const results = await Promise.all(Array.from({ length: 3 }, () => recordedSession(mock)))
+    for (const texts of results) expect(texts).toEqual(['5', '1', '2'])
+    expect(mock.errors).toEqual([])
+  })
+
   test('the cassette file can carry its own match options', async () => {
     const cassette = await loadCassette(STREAMABLE)
     cassette.meta.match = { ignore: ['params.arguments'] }
@@ -140,6 +147,23 @@ describe('mock playback', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => recordedSession(mock)))
     for (const texts of results) expect(texts).toEqual(['5', '1', '2'])
     expect(mock.errors).toEqual([])
+  })
+
+  test('a whole answer goes out with a content-length (one write), an open stream without one', async () => {
+    const mock = await mockOf(STREAMABLE)
+    const cassette = await loadCassette(STREAMABLE)
+    const post = async (body: unknown, session?: string) =>
+      fetch(new URL('/mcp', mock.url), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) }, body: JSON.stringify(body) })
+    const init = await post(cassette.interactions[0]!.request.body)
+    const text = await init.text()
+    expect(init.headers.get('content-length')).toBe(String(Buffer.byteLength(text)))
+    expect(init.headers.get('transfer-encoding')).toBeNull()
+    const session = init.headers.get('mcp-session-id')!
+    const accepted = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)
+    expect([accepted.status, accepted.headers.get('content-length')]).toEqual([202, '0'])
+    const stream = await fetch(new URL('/mcp', mock.url), { headers: { accept: 'text/event-stream', 'mcp-session-id': session } })
+    expect(stream.headers.get('content-length')).toBeNull()
+    await stream.body?.cancel()
   })
 
   test('a legacy SSE cassette serves two clients in a row', async () => {

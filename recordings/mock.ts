@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { HarnessError } from '../core/errors.ts'
@@ -49,6 +49,10 @@ interface SessionTemplate {
   interactions: Interaction[]
   /** Interactions by `RequestMatcher.key` (method, path, JSON-RPC method), in recorded order. */
   byKey: Map<string, Interaction[]>
+  /** The interactions carrying JSON-RPC messages, in recorded order (what `--order strict` walks). */
+  rpc: Interaction[]
+  /** Interactions by recorded time, to know quickly whether everything before t has arrived (shared by its playbacks). */
+  byTime: Interaction[]
 }
 
 /** One client session being served from a template, with its own cursor and its own session ids. */
@@ -57,11 +61,11 @@ interface Playback {
   bindings: Bindings
   used: Set<number>
   arrived: Set<number>
-  /** Template interactions by recorded time, to know quickly whether everything before t has arrived. */
-  byTime: Interaction[]
   waiters: Set<() => void>
   /** Per match key, the first recorded request not served yet. */
   cursor: Map<string, number>
+  /** With `--order strict`, the first JSON-RPC interaction of `template.rpc` not served yet. */
+  strictCursor: number
 }
 
 const SESSION = /<session-\d+>/
@@ -121,10 +125,21 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       continue
     }
     let template = templates.get(placeholder)
-    if (!template) templates.set(placeholder, (template = { placeholder, interactions: [], byKey: new Map() }))
+    if (!template) templates.set(placeholder, (template = { placeholder, interactions: [], byKey: new Map(), rpc: [], byTime: [] }))
     template.interactions.push(interaction)
-    const key = RequestMatcher.key(interaction.request.method, interaction.request.path, interaction.request.body)
-    template.byKey.set(key, [...(template.byKey.get(key) ?? []), interaction])
+    pushTo(template.byKey, RequestMatcher.keyOf(interaction), interaction)
+    if (rpcMessages(interaction.request.body).length > 0) template.rpc.push(interaction)
+  }
+  for (const template of templates.values()) template.byTime = [...template.interactions].sort((a, b) => a.t - b.t)
+  // Session-less requests and the requests that open a session, indexed the same way: a live request
+  // is compared field by field only with recorded ones of its method, path and JSON-RPC method.
+  const sharedByKey = new Map<string, Interaction[]>()
+  for (const interaction of shared) pushTo(sharedByKey, RequestMatcher.keyOf(interaction), interaction)
+  const openers = new Map<string, { template: SessionTemplate; interaction: Interaction }[]>()
+  for (const template of templates.values()) {
+    const first = template.interactions[0]!
+    if (first.request.headers['mcp-session-id'] !== undefined || first.request.query.sessionId !== undefined) continue
+    pushTo(openers, RequestMatcher.keyOf(first), { template, interaction: first })
   }
   const started = new Map<SessionTemplate, number>()
   const sharedServed = new Map<number, number>()
@@ -148,7 +163,8 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     }
     const bindings = new Bindings((placeholder) => {
       if (placeholder.startsWith('<event-')) return placeholder.slice(1, -1)
-      const value = randomBytes(16).toString('hex')
+      // 32 hex digits like a recorded server's session id; randomUUID draws from a cached pool (cheap per session).
+      const value = randomUUID().replaceAll('-', '')
       add(placeholder, value)
       return value
     })
@@ -163,15 +179,15 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     bindings: freshBindings(),
     used: new Set(),
     arrived: new Set(),
-    byTime: [...template.interactions].sort((a, b) => a.t - b.t),
     waiters: new Set(),
     cursor: new Map(),
+    strictCursor: 0,
   })
 
   // An event of a stream waits for what the client sent while that stream was open and before the
   // event (an elicitation's answer, say): causality, not clocks. Requests the client never sends are waited for once, up to waitMs.
   const causesArrived = (playback: Playback, from: number, t: number) => {
-    const list = playback.byTime
+    const list = playback.template.byTime
     let lo = 0
     let hi = list.length
     while (lo < hi) {
@@ -198,40 +214,40 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     })
 
   /** Candidates for a live request, by the ordering rule. */
-  const pick = (live: LiveRequest, playback: Playback | undefined): Interaction | undefined => {
+  const pick = (live: LiveRequest, key: string, playback: Playback | undefined): Interaction | undefined => {
     if (playback) {
       if (matchOptions.order === 'strict' && rpcMessages(live.body).length > 0) {
         // Strict: JSON-RPC traffic in recorded order; stream opens (GET) and session ends (DELETE) at any time.
-        const next = playback.template.interactions.find((i) => !playback.used.has(i.id) && rpcMessages(i.request.body).length > 0)
-        return next && matcher.differences(live, next).length === 0 ? next : undefined
+        // The cursor skips the served prefix once, so a long session is not walked from its start per request.
+        const rpc = playback.template.rpc
+        while (playback.strictCursor < rpc.length && playback.used.has(rpc[playback.strictCursor]!.id)) playback.strictCursor++
+        const next = rpc[playback.strictCursor]
+        return next && matcher.matches(live, next) ? next : undefined
       }
       // Only recorded requests with the same method, path and JSON-RPC method are compared field by field.
-      const key = RequestMatcher.key(live.method, live.path, live.body)
       const same = playback.template.byKey.get(key) ?? []
       // Skip the served prefix once (a session usually asks in recorded order), then compare field by field.
       let from = playback.cursor.get(key) ?? 0
       while (from < same.length && playback.used.has(same[from]!.id)) from++
       playback.cursor.set(key, from)
-      for (let i = from; i < same.length; i++) if (!playback.used.has(same[i]!.id) && matcher.differences(live, same[i]!).length === 0) return same[i]
+      for (let i = from; i < same.length; i++) if (!playback.used.has(same[i]!.id) && matcher.matches(live, same[i]!)) return same[i]
       return undefined
     }
     // Session-less requests can repeat (each client discovers and signs in again): the least served match wins.
     let best: Interaction | undefined
-    for (const i of shared) {
-      if (matcher.differences(live, i).length > 0) continue
+    for (const i of sharedByKey.get(key) ?? []) {
+      if (!matcher.matches(live, i)) continue
       if (!best || (sharedServed.get(i.id) ?? 0) < (sharedServed.get(best.id) ?? 0)) best = i
     }
     return best
   }
 
   /** A new client session: the recorded session whose opening request matches, the least used first. */
-  const open = (live: LiveRequest): { playback: Playback; interaction: Interaction } | undefined => {
+  const open = (live: LiveRequest, key: string): { playback: Playback; interaction: Interaction } | undefined => {
     let chosen: { template: SessionTemplate; interaction: Interaction } | undefined
-    for (const template of templates.values()) {
-      const first = template.interactions[0]!
-      if (first.request.headers['mcp-session-id'] !== undefined || first.request.query.sessionId !== undefined) continue
-      if (matcher.differences(live, first).length > 0) continue
-      if (!chosen || (started.get(template) ?? 0) < (started.get(chosen.template) ?? 0)) chosen = { template, interaction: first }
+    for (const opener of openers.get(key) ?? []) {
+      if (!matcher.matches(live, opener.interaction)) continue
+      if (!chosen || (started.get(opener.template) ?? 0) < (started.get(chosen.template) ?? 0)) chosen = opener
     }
     if (!chosen) return undefined
     started.set(chosen.template, (started.get(chosen.template) ?? 0) + 1)
@@ -285,17 +301,22 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
   })
 
   async function respond(req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://mock')
+    const rawUrl = req.url ?? '/'
+    // A plain path (`/mcp`) needs no URL parser; anything else (a query, escapes, dot segments) gets the real one.
+    const url = PLAIN_PATH.test(rawUrl) ? undefined : new URL(rawUrl, 'http://mock')
+    const pathname = url ? url.pathname : rawUrl
     const sessionHeader = req.headers['mcp-session-id']
-    const liveSession = (Array.isArray(sessionHeader) ? sessionHeader.join(', ') : sessionHeader) ?? (url.search ? url.searchParams.get('sessionId') : null) ?? undefined
+    const liveSession = (Array.isArray(sessionHeader) ? sessionHeader.join(', ') : sessionHeader) ?? (url?.search ? url.searchParams.get('sessionId') : null) ?? undefined
     let playback = liveSession ? playbacks.get(liveSession) : undefined
     sharedBindings ??= freshBindings()
     // Live values back to placeholders: session ids, client ids and the origin anywhere, event ids only where a client echoes one.
     // Inside URLs and form bodies the same values arrive percent-encoded (`redirect_uri=http%3A%2F%2F…`).
-    const known = playback ? [...unbindable.get(playback.bindings)!, ...unbindable.get(sharedBindings)!] : unbindable.get(sharedBindings)!
+    const own = playback ? unbindable.get(playback.bindings)! : undefined
+    const common = unbindable.get(sharedBindings)!
     const unbind = (s: string) => {
       let out = s
-      for (const [placeholder, value] of known) if (out.includes(value)) out = out.split(value).join(placeholder)
+      if (own) for (const [placeholder, value] of own) if (out.includes(value)) out = out.split(value).join(placeholder)
+      for (const [placeholder, value] of common) if (out.includes(value)) out = out.split(value).join(placeholder)
       return out
     }
     // Headers in one pass: joined, and live values put back.
@@ -308,18 +329,19 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     const parsed = parseMaybe(text)
     const unbound = parsed !== undefined ? unbind(text) : text
     const query: Record<string, string> = {}
-    if (url.search) for (const [name, value] of url.searchParams) query[name] = unbind(value)
+    if (url?.search) for (const [name, value] of url.searchParams) query[name] = unbind(value)
     const live: LiveRequest = {
       method: req.method ?? 'GET',
-      path: unbind(url.pathname),
+      path: unbind(pathname),
       query,
       headers,
       // The body is parsed once; only when a live id was in it is the unbound text parsed again.
       ...(parsed !== undefined ? { body: unbound === text ? parsed : JSON.parse(unbound) } : text ? { bodyText: unbind(text) } : {}),
     }
-    let interaction = liveSession && !playback ? undefined : pick(live, playback)
+    const key = RequestMatcher.key(live.method, live.path, live.body)
+    let interaction = liveSession && !playback ? undefined : pick(live, key, playback)
     if (!interaction && !liveSession) {
-      const opened = open(live)
+      const opened = open(live, key)
       if (opened) ({ playback, interaction } = opened)
     }
     if (!interaction || !interaction.response) {
@@ -328,18 +350,16 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
         : miss(live, playback, liveSession)
       if (interaction && playback) playback.used.add(interaction.id)
       errors.push(error)
-      transcript.record({ layer: 'harness', type: 'miss', method: live.method, path: url.pathname, request: describeLive(live), nearest: nearest?.id, differences, message: error.message })
+      transcript.record({ layer: 'harness', type: 'miss', method: live.method, path: pathname, request: describeLive(live), nearest: nearest?.id, differences, message: error.message })
       options.onMiss?.(error)
       const messages = rpcMessages(parsed)
       const id = messages.length === 1 && messages[0]!.id !== undefined && typeof messages[0]!.method === 'string' ? messages[0]!.id : undefined
       // Legacy SSE answers arrive on the stream, so its POSTs get the error as an HTTP failure the client surfaces.
-      if (id !== undefined && url.searchParams.get('sessionId') === null) {
+      if (id !== undefined && url?.searchParams.get('sessionId') == null) {
         // A JSON-RPC request gets its answer: an error the client surfaces for that call.
-        res.writeHead(200, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
-        res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: error.message, data: { harness: error.code, nearest: nearest?.id, differences } } }))
+        sendWhole(res, 200, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code }, JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: error.message, data: { harness: error.code, nearest: nearest?.id, differences } } }))
       } else {
-        res.writeHead(404, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code })
-        res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: error.message } }))
+        sendWhole(res, 404, { 'content-type': 'application/json', 'x-mcp-harness-error': error.code }, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: error.message } }))
       }
       return
     }
@@ -351,19 +371,12 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       playback.arrived.add(interaction.id)
       for (const fn of playback.waiters) fn()
     }
-    transcript.record({ layer: 'harness', type: 'serve', method: live.method, path: url.pathname, interaction: interaction.id })
+    transcript.record({ layer: 'harness', type: 'serve', method: live.method, path: pathname, interaction: interaction.id })
     const bindings = playback?.bindings ?? sharedBindings
     const recorded = interaction.response
     // Answers carry the live request's JSON-RPC ids: ids are the client's to choose, not part of the match.
-    const ids = new Map<string, unknown>()
-    const liveMessages = rpcMessages(live.body)
-    rpcMessages(interaction.request.body).forEach((message, index) => {
-      if (message.id !== undefined && liveMessages[index]?.id !== undefined) ids.set(JSON.stringify(message.id), liveMessages[index]!.id)
-    })
-    // Each recorded answer is serialized once; placeholders are filled in the text (no deep copy per message).
-    let sameIds = true
-    for (const [recordedId, liveId] of ids) if (JSON.stringify(liveId) !== recordedId) sameIds = false
-    const answer = (value: unknown) => bindings.substituteJsonText(sameIds ? recordedJson(value) : JSON.stringify(reId(value, ids)))
+    const ids = liveIds(interaction, live.body)
+    const answer = (value: unknown) => bindings.substituteJsonText(ids ? JSON.stringify(reId(value, ids)) : recordedJson(value))
     const out = answerHeaders(recorded.headers, bindings)
     const due = async (t: number) => {
       if (speed <= 0) return
@@ -373,22 +386,22 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     if (!recorded.sse) {
       if (speed > 0) await due(recorded.end.t)
       if (res.destroyed) return
-      res.writeHead(recorded.status, out)
-      res.end(recorded.body !== undefined ? answer(recorded.body) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : '')
       registerSessions(playback)
+      sendWhole(res, recorded.status, out, recorded.body !== undefined ? answer(recorded.body) : recorded.bodyText !== undefined ? bindings.substitute(recorded.bodyText) : '')
       return
     }
-    res.writeHead(recorded.status, out)
     registerSessions(playback)
-    // Frames that need not wait go out together, with the headers, in one write; before any wait,
-    // what is ready is flushed, so the client sees each event when it is due and never later.
+    // Frames that need not wait are gathered; a stream the server closed and that never had to wait
+    // goes out whole (status line, headers, events) in one write with a content-length. Before any
+    // wait, what is ready is flushed, so the client sees each event when it is due and never later.
     let ready = ''
-    let flushed = false
+    let started = false
     const flush = () => {
+      if (!started) res.writeHead(recorded.status, out)
       if (ready) res.write(ready)
-      else if (!flushed) res.flushHeaders()
+      else if (!started) res.flushHeaders()
       ready = ''
-      flushed = true
+      started = true
     }
     for (const event of recorded.sse) {
       if (speed > 0 || (playback && !causesArrived(playback, interaction.t, event.t))) {
@@ -408,8 +421,9 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
       registerSessions(playback)
     }
     // A stream the server closed is closed; one the client closed stays open until the client goes.
-    if (recorded.end.reason === 'complete') res.end(ready)
-    else flush()
+    if (recorded.end.reason !== 'complete') flush()
+    else if (started) res.end(ready)
+    else sendWhole(res, recorded.status, out, ready)
   }
 
   /** Makes the live session ids a playback just issued find their way back to it. */
@@ -445,6 +459,48 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
   }
 }
 
+/** A path the mock takes as is, without a URL parser: no query, no escapes, no dot segments. */
+const PLAIN_PATH = /^(?:\/[\w-]+)*\/?$/
+
+/** Appends to a list in a map of lists. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
+
+/**
+ * A whole answer in one write: with a content-length, Node puts the status line, the headers and the
+ * body in one buffer (without one, chunked encoding costs a writev of three pieces per answer).
+ */
+function sendWhole(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  // RFC 9110: no content-length on a 1xx, 204 or 304 (they have no body).
+  if (status >= 200 && status !== 204 && status !== 304) headers['content-length'] = String(Buffer.byteLength(body))
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
+/**
+ * The live JSON-RPC ids to put in a recorded answer, by recorded id (JSON text); undefined when the
+ * client chose the recorded ids (a replay, a client that counts from the same start): the answer's
+ * serialized text is then used as it is.
+ */
+function liveIds(interaction: Interaction, liveBody: unknown): Map<string, unknown> | undefined {
+  const recordedMessages = rpcMessages(interaction.request.body)
+  const liveMessages = rpcMessages(liveBody)
+  let ids: Map<string, unknown> | undefined
+  let same = true
+  for (let index = 0; index < recordedMessages.length; index++) {
+    const recordedId = recordedMessages[index]!.id
+    const liveId = liveMessages[index]?.id
+    if (recordedId === undefined || liveId === undefined) continue
+    const key = JSON.stringify(recordedId)
+    ;(ids ??= new Map()).set(key, liveId)
+    if (liveId !== recordedId && JSON.stringify(liveId) !== key) same = false
+  }
+  return same ? undefined : ids
+}
+
 /** The recorded headers an answer sends, split once into fixed ones and ones with placeholders. */
 const headerTemplates = new WeakMap<Record<string, string>, { fixed: Record<string, string>; filled: [string, string][] }>()
 function answerHeaders(recorded: Record<string, string>, bindings: Bindings): Record<string, string> {
@@ -452,7 +508,8 @@ function answerHeaders(recorded: Record<string, string>, bindings: Bindings): Re
   if (!template) {
     template = { fixed: {}, filled: [] }
     for (const [name, value] of Object.entries(recorded)) {
-      if (name === 'content-length' || value.includes('<redacted:')) continue
+      // The framing is this answer's own (a whole answer gets a content-length), not the recorded one's.
+      if (name === 'content-length' || name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive' || value.includes('<redacted:')) continue
       if (Bindings.has(value)) template.filled.push([name, value])
       else template.fixed[name] = value
     }

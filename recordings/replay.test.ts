@@ -1,7 +1,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -10,6 +10,7 @@ import { loadCassette } from './persist/fs.ts'
 import { serializeCassette } from './format/serialize.ts'
 import { replay } from './replay.ts'
 import { rerecordCommand } from './rerecord.ts'
+import { runCli } from '../scenarios/helpers/cli.ts'
 
 const SOURCE = 'recordings/cassettes/sdk/streamable-http.json'
 let dir: string
@@ -94,4 +95,78 @@ test('speed 2 keeps half the recorded gaps between requests, and a bad speed is 
   expect(result.ok).toBe(true)
   expect(result.durationMs).toBeGreaterThanOrEqual(last / 2 - 2)
   await expect(replay(cassette, { target: upstream.url, speed: -1 })).rejects.toThrow(/Invalid option "speed"/)
+})
+
+/**
+ * The committed cassette's mock behind a server that records each request's Authorization and, like a
+ * `whoami` tool, answers `add` with it instead of "5": a server that echoes a credential.
+ */
+async function echoingServer(received: (string | undefined)[]) {
+  const server = http.createServer((req, res) => {
+    // The CLI's reachability probe (HEAD) is no replayed request.
+    if (req.method !== 'HEAD') received.push(req.headers.authorization)
+    const headers = { ...req.headers }
+    delete headers.host
+    const forward = http.request(new URL(req.url!, upstream.url), { method: req.method, headers }, (answer) => {
+      const out = { ...answer.headers }
+      delete out['content-length']
+      delete out['transfer-encoding']
+      res.writeHead(answer.statusCode!, out)
+      // The open GET stream goes through as it is; answers are rewritten whole.
+      if (req.method === 'GET') return void (res.flushHeaders(), answer.pipe(res))
+      let text = ''
+      answer.setEncoding('utf8')
+      answer.on('data', (chunk: string) => (text += chunk))
+      answer.on('end', () => res.end(text.replace('"text":"5"', JSON.stringify({ text: req.headers.authorization }).slice(1, -1))))
+    })
+    req.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  }
+}
+
+test('headers reach the target on every request, and a value the server echoes is redacted in the report and mismatches', async () => {
+  const received: (string | undefined)[] = []
+  const echo = await echoingServer(received)
+  try {
+    const result = await replay(SOURCE, { target: echo.url, headers: { Authorization: 'Bearer s3cret-token-42' }, throwOnMismatch: false })
+    expect(received.length).toBeGreaterThan(5)
+    expect(received.every((value) => value === 'Bearer s3cret-token-42')).toBe(true)
+    expect(result.ok).toBe(false)
+    expect(result.first).toMatchObject({ difference: { path: 'result.content.0.text', expected: '5', received: '<redacted:header authorization>' } })
+    expect(result.report).toContain('<redacted:header authorization>')
+    expect(result.report).not.toContain('s3cret-token-42')
+    expect(JSON.stringify(result)).not.toContain('s3cret-token-42')
+  } finally {
+    await echo.close()
+  }
+  await expect(replay(SOURCE, { target: upstream.url, headers: { 'Bad Name': 'x' } })).rejects.toThrow(/Invalid replay option "headers"/)
+})
+
+test('mcp-harness replay --header sends the header and prints it nowhere, not even in the report file', async () => {
+  const received: (string | undefined)[] = []
+  const echo = await echoingServer(received)
+  const saved = { dir: process.env.MCP_HARNESS_REPORT_DIR, mode: process.env.MCP_HARNESS_REPORT }
+  process.env.MCP_HARNESS_REPORT_DIR = path.join(dir, 'header-reports')
+  delete process.env.MCP_HARNESS_REPORT
+  try {
+    const { code, stdout, stderr } = await runCli(['replay', SOURCE, '--target', echo.url, '--header', 'Authorization=Bearer s3cret-token-42'])
+    expect(code).toBe(1)
+    expect(received.length).toBeGreaterThan(5)
+    expect(received.every((value) => value === 'Bearer s3cret-token-42')).toBe(true)
+    expect(stderr).toContain('<redacted:header authorization>')
+    expect(stdout + stderr).not.toContain('s3cret-token-42')
+    const report = /\[mcp-harness\] report: (.+\.html)/.exec(stderr)?.[1]
+    expect(report, stderr).toBeDefined()
+    expect(await readFile(report!, 'utf8')).not.toContain('s3cret-token-42')
+  } finally {
+    await echo.close()
+    for (const [key, value] of [['MCP_HARNESS_REPORT_DIR', saved.dir], ['MCP_HARNESS_REPORT', saved.mode]] as const) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  }
 })

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
-import http from 'node:http'
-import https from 'node:https'
+import { StringDecoder } from 'node:string_decoder'
 import { createParser } from 'eventsource-parser'
 import { CookieJar } from 'tough-cookie'
+import { Agent } from 'undici'
+import { z } from 'zod'
 import { HarnessError } from '../core/errors.ts'
+import { parseOptions } from '../core/zod-error.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
@@ -34,7 +36,11 @@ export interface ReplayOptions {
   speed?: number
   /** How long to wait for each recorded answer before calling it missing, ms (default 5000). */
   waitMs?: number
-  /** Request headers to add or override, e.g. a fresh Authorization for a redacted one. */
+  /**
+   * Request headers to add or override on every request, e.g. a fresh Authorization for a redacted one.
+   * Their values are credentials as far as the replay knows: never in its report or mismatches, even
+   * when the server echoes them.
+   */
   headers?: Record<string, string>
   /** Shown in reports; defaults to the cassette path when one was given. */
   source?: string
@@ -114,7 +120,38 @@ type Step =
   | { t: number; kind: 'abort'; interaction: Interaction }
   | { t: number; kind: 'platform'; event: PlatformEvent }
 
-const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'accept-encoding'])
+/** Headers the connection owns (undici refuses the hop-by-hop ones), not the recording. */
+const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'accept-encoding'])
+/** `headers` option: RFC 9110 token names, string values. */
+const HeadersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a header name (RFC 9110 token)'), z.string())
+
+/**
+ * Replaces the values of the given headers wherever they appear in a report value, by
+ * `<redacted:header NAME>`; for `Scheme credentials` values (`Bearer abc`), the credentials alone too.
+ */
+function headerScrubber(headers: Record<string, string>): (<T>(value: T) => T) | undefined {
+  const secrets: [string, string][] = []
+  for (const [name, value] of Object.entries(headers)) {
+    const marker = `<redacted:header ${name}>`
+    // Very short values (a flag, a digit) would redact unrelated text; they are no credentials either.
+    if (value.length >= 4) secrets.push([value, marker])
+    const credentials = /^[A-Za-z][\w-]*\s+(\S.*)$/.exec(value)?.[1]
+    if (credentials && credentials.length >= 4) secrets.push([credentials, marker])
+  }
+  if (!secrets.length) return undefined
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      let out = value
+      for (const [secret, marker] of secrets) if (out.includes(secret)) out = out.split(secret).join(marker)
+      return out
+    }
+    if (Array.isArray(value)) return value.map(scrub)
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]))
+    return value
+  }
+  return scrub as <T>(value: T) => T
+}
+
 /** Answer fields that differ every run by definition: RFC 7591's `client_id_issued_at` (a timestamp). */
 const DEFAULT_IGNORED = ['client_id_issued_at']
 
@@ -149,9 +186,12 @@ export function inventSecret(name: string, bindings: Bindings): string {
   }
   return base64url(randomBytes(32))
 }
-/** One connection pool per process: a replay reuses connections like a client does. */
-const httpAgent = new http.Agent({ keepAlive: true })
-const httpsAgent = new https.Agent({ keepAlive: true })
+/**
+ * One keep-alive pool per process: a replay reuses connections like a client does. undici's
+ * `request()` costs less per call than `node:http` (one write per request, no ClientRequest and
+ * IncomingMessage streams) and much less than `fetch` (no WHATWG streams and Response objects).
+ */
+const dispatcher = new Agent({ keepAliveTimeout: 30_000 })
 
 /** The JSON-RPC messages of a value (a message or a batch). */
 function rpcList(value: unknown): Record<string, unknown>[] {
@@ -199,11 +239,12 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const waitMs = options.waitMs ?? 5000
   const speed = options.speed ?? (options.realtime ? 1 : 0)
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
+  const extraHeaders = Object.entries(parseOptions(HeadersSchema, options.headers ?? {}, 'replay option "headers"')).map(([name, value]) => [name.toLowerCase(), value] as const)
+  const scrub = headerScrubber(Object.fromEntries(extraHeaders))
   const matcher = new Matcher({ ...options.matchers, ignore: [...DEFAULT_IGNORED, ...(options.matchers?.ignore ?? [])] })
   // The client's own values a recording redacted (OAuth `state`, the PKCE pair) are made afresh, as a client would.
   const bindings = new Bindings({ inventSecret })
   bindings.values.set('<origin>', base.origin)
-  const secure = base.protocol === 'https:'
   const basePath = base.pathname.replace(/\/$/, '')
   /** Cookies the live server set, sent back where the recording sent a (redacted) cookie. */
   const jar = new CookieJar()
@@ -286,7 +327,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
       if (value.includes('<redacted:') && !bindings.knows(value)) continue
       outgoing[name] = bindings.substitute(value, true)
     }
-    for (const [name, value] of Object.entries(options.headers ?? {})) outgoing[name.toLowerCase()] = value
+    for (const [name, value] of extraHeaders) outgoing[name] = value
     const body = request.body !== undefined ? bindings.substituteJsonText(recordedJson(request.body), true) : request.bodyText !== undefined ? bindings.substitute(request.bodyText, true) : undefined
     const x: LiveExchange = { sse: [], ended: false, abort: new AbortController(), done: Promise.resolve() }
     live.set(interaction.id, x)
@@ -299,7 +340,6 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
       if (!want) return
       ;(x.differences ??= [])[index] = matcher.compare(want.value, value, bindings)
     }
-    // node:http with a keep-alive agent, not fetch: on a busy machine fetch costs several times more per request (see docs/recordings.md).
     x.done = new Promise<void>((resolve) => {
       let settled = false
       const finish = (reason: string, error?: unknown) => {
@@ -315,59 +355,65 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
         notify()
         resolve()
       }
-      if (body !== undefined) outgoing['content-length'] = String(Buffer.byteLength(body))
-      const req = (secure ? https.request : http.request)({ protocol: base.protocol, hostname: base.hostname, port: base.port, path, method: request.method, headers: outgoing, agent: secure ? httpsAgent : httpAgent }, (res) => {
-        x.status = res.statusCode ?? 0
-        const got: Record<string, string> = {}
-        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) got[name] = Array.isArray(value) ? value.join(', ') : value
-        x.headers = got
-        for (const cookie of res.headers['set-cookie'] ?? []) {
-          try {
-            jar.setCookieSync(cookie, new URL(path, base).href)
-          } catch {
-            // A cookie the jar refuses (wrong domain) is one a browser would refuse too.
+      dispatcher.request({ origin: base.origin, path, method: request.method as 'GET', headers: outgoing, body, signal: x.abort.signal }).then(
+        (res) => {
+          x.status = res.statusCode
+          const got: Record<string, string> = {}
+          for (const name in res.headers) {
+            const value = res.headers[name]
+            if (value !== undefined) got[name] = Array.isArray(value) ? value.join(', ') : value
           }
-        }
-        // Bind placeholders in headers as soon as they arrive: the next request may need them.
-        for (const [name, value] of recorded ? headersWithTokens(recorded.headers) : []) {
-          const live1 = got[name]
-          if (live1 !== undefined && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
-        }
-        notify()
-        res.setEncoding('utf8')
-        if ((got['content-type'] ?? '').includes('text/event-stream')) {
-          const recordedSse = recorded?.sse ?? []
-          const parser = createParser({
-            onEvent: (event) => {
-              const index = x.sse.length
-              x.sse.push({ event: event.event ?? 'message', id: event.id, data: event.data })
-              const want = recordedSse[index]
-              if (want?.id !== undefined && event.id !== undefined) bindings.match(want.id, event.id)
-              if (recorded?.sse) check(index, parseMaybe(event.data))
-              notify()
-            },
-            onRetry: (retry) => {
-              x.sse.push({ event: 'retry', retry, data: '' })
-              if (recorded?.sse) check(x.sse.length - 1, '')
-              notify()
-            },
-          })
-          res.on('data', (chunk: string) => parser.feed(chunk))
-        } else {
-          let text = ''
-          res.on('data', (chunk: string) => (text += chunk))
-          res.on('end', () => {
-            x.body = text
-            if (!recorded?.sse && text !== '') check(0, parseMaybe(text))
-          })
-        }
-        res.on('end', () => finish('complete'))
-        res.on('error', (error) => finish(`error: ${error.message}`, error))
-        res.on('close', () => finish(x.abort.signal.aborted ? 'client-aborted' : 'complete'))
-      })
-      req.on('error', (error) => finish(`error: ${error.message}`, error))
-      x.abort.signal.addEventListener('abort', () => req.destroy(), { once: true })
-      req.end(body)
+          x.headers = got
+          const setCookie = res.headers['set-cookie']
+          for (const cookie of setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie]) {
+            try {
+              jar.setCookieSync(cookie, new URL(path, base).href)
+            } catch {
+              // A cookie the jar refuses (wrong domain) is one a browser would refuse too.
+            }
+          }
+          // Bind placeholders in headers as soon as they arrive: the next request may need them.
+          for (const [name, value] of recorded ? headersWithTokens(recorded.headers) : []) {
+            const live1 = got[name]
+            if (live1 !== undefined && !bindings.match(value, live1)) early.push({ interaction: interaction.id, where: `header ${name}`, difference: { path: name, matcher: 'placeholder', expected: value, received: live1 } })
+          }
+          notify()
+          const stream = res.body
+          // undici's body ignores setEncoding: chunks are Buffers, decoded here (a character may span two chunks).
+          const decoder = new StringDecoder('utf8')
+          if ((got['content-type'] ?? '').includes('text/event-stream')) {
+            const recordedSse = recorded?.sse ?? []
+            const parser = createParser({
+              onEvent: (event) => {
+                const index = x.sse.length
+                x.sse.push({ event: event.event ?? 'message', id: event.id, data: event.data })
+                const want = recordedSse[index]
+                if (want?.id !== undefined && event.id !== undefined) bindings.match(want.id, event.id)
+                if (recorded?.sse) check(index, parseMaybe(event.data))
+                notify()
+              },
+              onRetry: (retry) => {
+                x.sse.push({ event: 'retry', retry, data: '' })
+                if (recorded?.sse) check(x.sse.length - 1, '')
+                notify()
+              },
+            })
+            stream.on('data', (chunk: Buffer) => parser.feed(decoder.write(chunk)))
+          } else {
+            let text = ''
+            stream.on('data', (chunk: Buffer) => (text += decoder.write(chunk)))
+            stream.on('end', () => {
+              text += decoder.end()
+              x.body = text
+              if (!recorded?.sse && text !== '') check(0, parseMaybe(text))
+            })
+          }
+          stream.on('end', () => finish('complete'))
+          stream.on('error', (error) => finish(`error: ${error.message}`, error))
+          stream.on('close', () => finish(x.abort.signal.aborted ? 'client-aborted' : 'complete'))
+        },
+        (error: unknown) => finish(`error: ${(error as Error).message}`, error),
+      )
     })
     return x
   }
@@ -461,6 +507,8 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     return m.where === 'status' ? -1 : m.where.startsWith('header') ? -0.5 : n ? Number(n) : 0
   }
   mismatches.sort((a, b) => a.interaction - b.interaction || position(a) - position(b))
+  // A server that echoes a header given on the command line (whoami, a debug endpoint) must not put it in the report.
+  if (scrub) mismatches.splice(0, mismatches.length, ...mismatches.map((m) => scrub(m)))
   const connectionError = [...live.values()].find((x) => x.connectError)?.connectError
   const rerecord = options.rerecord ?? rerecordCommand(cassette.meta.rerecord, source, typeof options.target === 'string' || options.target instanceof URL ? String(options.target) : String(target.url))
   const result: ReplayResult = {
@@ -476,6 +524,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
     report: '',
   }
   result.report = mismatches.length ? formatReport(result, cassette) : ''
+  if (scrub) result.report = scrub(result.report)
   if (!result.ok && options.throwOnMismatch !== false) throw new HarnessError('ERR_REPLAY_MISMATCH', result.report)
   return result
 }

@@ -152,6 +152,9 @@ export class Bindings {
   match(recorded: string, live: string): boolean {
     if (!recorded.includes('<') && !recorded.includes('%3C')) return recorded === live
     const parsed = this.#parse(recorded)
+    // Everything bound and nothing redacted (an SSE event id, a session id seen before): a plain
+    // comparison of the substituted text, without building a pattern.
+    if (parsed.every((part) => typeof part === 'string' || (part.redaction === undefined && this.values.has(part.plain)))) return this.substitute(recorded) === live
     const names: Token[] = []
     let pattern = ''
     let simple = true

@@ -52,3 +52,47 @@ describe('request matching', () => {
     expect(() => parseMatchOptions({ headers: 'x' as unknown as string[] })).toThrow(/Invalid match options:\n {2}- "headers"/)
   })
 })
+
+describe('matches (the mock asks it for every candidate) agrees with differences', () => {
+  const base = call('add', { a: 1, b: [1, 2, { c: 'x' }], at: '2026-01-01T00:00:00Z' })
+  const variants: [string, unknown][] = [
+    ['equal', base],
+    ['other id and progress token', { ...base, id: 99, params: { ...base.params, _meta: { progressToken: 5 } } }],
+    ['other timestamp', call('add', { a: 1, b: [1, 2, { c: 'x' }], at: '2027-02-02T10:00:00.5Z' })],
+    ['differing leaf', call('add', { a: 2, b: [1, 2, { c: 'x' }], at: '2026-01-01T00:00:00Z' })],
+    ['deep leaf', call('add', { a: 1, b: [1, 2, { c: 'y' }], at: '2026-01-01T00:00:00Z' })],
+    ['shorter array', call('add', { a: 1, b: [1, 2], at: '2026-01-01T00:00:00Z' })],
+    ['extra key', call('add', { a: 1, b: [1, 2, { c: 'x' }], at: '2026-01-01T00:00:00Z', seed: 4 })],
+    ['missing key', call('add', { a: 1, b: [1, 2, { c: 'x' }] })],
+    ['null for an object', call('add', { a: 1, b: null, at: '2026-01-01T00:00:00Z' })],
+    ['other tool', call('sub', { a: 1, b: [1, 2, { c: 'x' }], at: '2026-01-01T00:00:00Z' })],
+    ['other JSON-RPC method', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
+    ['a batch', [base, { jsonrpc: '2.0', method: 'notifications/initialized' }]],
+    ['no body', undefined],
+  ]
+  const matchers = {
+    default: new RequestMatcher(parseMatchOptions()),
+    'ignore a seed': new RequestMatcher(parseMatchOptions({ ignore: ['params.arguments.seed', 'tools/call:params.arguments.b.*.c'] })),
+    'params off, a header on': new RequestMatcher(parseMatchOptions({ params: false, headers: ['X-Tenant'] })),
+    custom: new RequestMatcher(parseMatchOptions({ custom: (l) => ((l.body as { params?: { arguments?: { a?: number } } })?.params?.arguments?.a === 2 ? true : undefined) })),
+  }
+  for (const [name, matcher] of Object.entries(matchers)) {
+    test(name, () => {
+      for (const [recordedName, recordedBody] of variants) {
+        for (const [liveName, liveBody] of variants) {
+          for (const query of [{}, { sessionId: 's' }] as Record<string, string>[]) {
+            const r: Interaction = { id: 1, t: 0, request: { method: 'POST', path: '/mcp', query: {}, headers: { 'x-tenant': 'a' }, body: recordedBody } }
+            const l: LiveRequest = { method: 'POST', path: '/mcp', query, headers: { 'x-tenant': liveName === 'equal' ? 'b' : 'a' }, body: liveBody }
+            expect(matcher.matches(l, r), `${recordedName} vs ${liveName} ${JSON.stringify(query)}`).toBe(matcher.differences(l, r).length === 0)
+          }
+        }
+      }
+    })
+  }
+
+  test('keyOf is the key of the recorded request, computed once', () => {
+    const r = recorded(call('add', {}))
+    expect(RequestMatcher.keyOf(r)).toBe('POST /mcp tools/call')
+    expect(RequestMatcher.keyOf(r)).toBe(RequestMatcher.key('POST', '/mcp', r.request.body))
+  })
+})

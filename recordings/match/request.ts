@@ -101,6 +101,60 @@ export class RequestMatcher {
     return `${method} ${path} ${rpcMethodOf(body)}`
   }
 
+  /** `key` of a recorded request, computed once per interaction. */
+  static keyOf(recorded: Interaction): string {
+    let key = recordedKeys.get(recorded)
+    if (key === undefined) recordedKeys.set(recorded, (key = RequestMatcher.key(recorded.request.method, recorded.request.path, recorded.request.body)))
+    return key
+  }
+
+  /**
+   * True when `differences(live, recorded)` would be empty, without building the list: it stops at the
+   * first difference. What a mock asks for every candidate of every request; misses still get `differences`.
+   */
+  matches(live: LiveRequest, recorded: Interaction): boolean {
+    const r = recorded.request
+    if (r.method !== live.method || r.path !== live.path) return false
+    const recordedRpc = RequestMatcher.keyOf(recorded).slice(r.method.length + r.path.length + 2)
+    if (recordedRpc !== rpcMethodOf(live.body)) return false
+    const custom = this.options.custom?.(live, recorded)
+    if (custom !== undefined) return custom
+    for (const name in r.query) if (live.query[name] === undefined || (this.options.query && !sameString(r.query[name]!, live.query[name]!))) return false
+    for (const name in live.query) if (r.query[name] === undefined) return false
+    for (const name of this.options.headers) {
+      const a = r.headers[name.toLowerCase()]
+      const b = live.headers[name.toLowerCase()]
+      if ((a ?? '') !== (b ?? '') && !(a && b && sameString(a, b))) return false
+    }
+    if (!this.options.params) return true
+    if (r.body !== undefined || live.body !== undefined) return this.#equal(r.body, live.body, '', recordedRpc)
+    return (r.bodyText ?? '') === (live.bodyText ?? '') || sameString(r.bodyText ?? '', live.bodyText ?? '')
+  }
+
+  /** `#compare` that answers only whether there is a difference, at the first one. */
+  #equal(recorded: unknown, live: unknown, path: string, rpc: string): boolean {
+    if (path !== '' && this.#ignored(unbatched(path), rpc)) return true
+    if (typeof recorded === 'string' && typeof live === 'string') return sameString(recorded, live)
+    if (Array.isArray(recorded) && Array.isArray(live)) {
+      if (recorded.length !== live.length) return false
+      for (let i = 0; i < recorded.length; i++) if (!this.#equal(recorded[i], live[i], path ? `${path}.${i}` : String(i), rpc)) return false
+      return true
+    }
+    if (isObject(recorded) && isObject(live)) {
+      for (const key in recorded) {
+        const sub = path ? `${path}.${key}` : key
+        if (this.#ignored(unbatched(sub), rpc)) continue
+        if (!(key in live) || !this.#equal(recorded[key], live[key], sub, rpc)) return false
+      }
+      for (const key in live) {
+        if (key in recorded) continue
+        if (!this.#ignored(unbatched(path ? `${path}.${key}` : key), rpc)) return false
+      }
+      return true
+    }
+    return recorded === live
+  }
+
   /** Every field where `live` differs from `recorded`, shallow paths first; empty when they match. */
   differences(live: LiveRequest, recorded: Interaction, limit = Infinity): RequestDifference[] {
     const r = recorded.request
@@ -168,6 +222,14 @@ export class RequestMatcher {
     }
     if (recorded !== live) out.push({ field: path || '(body)', recorded, received: live })
   }
+}
+
+const recordedKeys = new WeakMap<Interaction, string>()
+
+/** A path inside a batch without its message index (`0.params.a` → `params.a`), as ignore rules name it. */
+function unbatched(path: string): string {
+  const c = path.charCodeAt(0)
+  return c >= 48 && c <= 57 ? path.replace(/^\d+\./, '') : path
 }
 
 /** A redaction, as is or percent-encoded inside a URL or form (`%3Credacted%3Astate%3E`). */
