@@ -651,8 +651,26 @@ export class FrontServer {
       transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
       return new Response(null, { status: response.status, statusText: response.statusText, headers: outHeaders })
     }
-    // The body is recorded as the caller reads it, as the socket path records what it writes.
     const recorder = bodyRecorder(transcript, exchange, response.headers.get('content-type'))
+    // A fixed-length answer is taken whole, as the socket path writes it whole whether or not the
+    // client reads it: its exchange ends now, not when (or if) the caller reads the body.
+    const length = Number(response.headers.get('content-length') ?? NaN)
+    if (length <= WHOLE_BODY_MAX_BYTES) {
+      try {
+        const bytes = new Uint8Array(await response.arrayBuffer())
+        recorder.feed(bytes)
+        recorder.finish()
+        transcript.record({ layer: 'client', type: 'end', exchange, reason: 'complete' })
+        return new Response(bytes, { status: response.status, statusText: response.statusText, headers: outHeaders })
+      } catch (error) {
+        transcript.record({ layer: 'client', type: 'end', exchange, reason: abort.signal.aborted ? abortReason(abort) : `stream-error: ${(error as Error).message}` })
+        if (signal.aborted) throw signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+        throw new TypeError('fetch failed', { cause: error })
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
+    }
+    // Any other body is recorded as the caller reads it, as the socket path records what it writes.
     let ended = false
     const end = (reason: string) => {
       if (ended) return
@@ -816,6 +834,9 @@ function withDate(response: Response): Response {
 }
 
 /** Why an exchange ended early: a middleware's cancel reason, or the client going away. */
+/** Up to this size a fixed-length answer of `FrontServer#fetch` is read whole before it is handed over. */
+const WHOLE_BODY_MAX_BYTES = 1 << 20
+
 function abortReason(abort: AbortController): string {
   return typeof abort.signal.reason === 'string' ? abort.signal.reason : 'client-aborted'
 }
