@@ -40,6 +40,21 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
+/**
+ * Parses repeatable `--header` values (`'Name: value'` or `NAME=VALUE`, whichever comes first after
+ * the name) into a record with lower-case names. A malformed one is a usage error that shows only
+ * what could be the name: the rest is usually a credential.
+ */
+export function parseHeaderFlags(values: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const value of values) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*[=:]\s*(.*)$/s.exec(value)
+    if (!match) throw new UsageError(`Invalid --header "${/^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(value)![0]}…": expected 'Name: value' or NAME=VALUE, e.g. --header 'Authorization: Bearer <token>'.`)
+    headers[match[1]!.toLowerCase()] = match[2]!.trim()
+  }
+  return headers
+}
+
 /** Parses `--port` strictly: an integer 0..65535, where 0 takes a free port. */
 export function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`Invalid --port "${value}": expected an integer from 0 to 65535 (0 takes a free port).`)

@@ -1,4 +1,4 @@
-import { UsageError, type CliCommand } from './command.ts'
+import { parseHeaderFlags, UsageError, type CliCommand } from './command.ts'
 import { formatReport } from '../doctor/format.ts'
 import type { DoctorUse } from '../doctor/doctor.ts'
 import { signIn } from '../emulator/sign-in/flow.ts'
@@ -9,16 +9,6 @@ import { signIn } from '../emulator/sign-in/flow.ts'
  */
 export const signInForDoctor: DoctorUse['signIn'] = async (url) => (await signIn(url)).tokens.access_token
 
-/** Parses `--header 'Name: value'` values into a record; a malformed one is a usage error. */
-export function parseHeaders(values: string[]): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const value of values) {
-    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(value)
-    if (!match) throw new UsageError(`Invalid --header "${value.replace(/:.*/, ': …')}": expected 'Name: value', e.g. --header 'X-Api-Key: abc'.`)
-    headers[match[1]!] = match[2]!.trim()
-  }
-  return headers
-}
 import { KNOWN_ISSUES_PAGE } from '../core/known-issues.ts'
 
 /** `mcp-harness doctor`: diagnose a Worker (or a running URL) and a client config; exit 1 on any failure. */
@@ -58,7 +48,7 @@ export const doctorCommand: CliCommand = {
     const config = (values.config as string | undefined) ?? (url || clientConfig ? undefined : '.')
     const timeoutMs = Number(values.timeout)
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`Invalid --timeout "${String(values.timeout)}": expected a positive number of milliseconds, e.g. 10000.`)
-    const headers = parseHeaders((values.header as string[] | undefined) ?? [])
+    const headers = parseHeaderFlags((values.header as string[] | undefined) ?? [])
     const token = values.token as string | undefined
     const signIn = values['sign-in'] === true
     if (signIn && (token || Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'))) throw new UsageError('Give either --sign-in or a token (--token, --header "Authorization: …"), not both.')

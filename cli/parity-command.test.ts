@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest'
 import { runCli as run } from '../scenarios/helpers/cli.ts'
-import { parseHeaders } from './parity-command.ts'
 
 describe('mcp-harness parity', () => {
   test('--help lists the targets, the suites and the exit codes', async () => {
@@ -32,9 +31,4 @@ describe('mcp-harness parity', () => {
     expect(stderr).toMatch(/Failed to find the wrangler config "no\/such\/folder"/)
   })
 
-  test('--header takes "Name: value" and never echoes the value of a malformed one', () => {
-    expect(parseHeaders(['Authorization: Bearer abc:def', 'X-Team:  blue '])).toEqual({ authorization: 'Bearer abc:def', 'x-team': 'blue' })
-    expect(() => parseHeaders(['Bearer secret'])).toThrow(/expected "Name: value"/)
-    expect(() => parseHeaders([': secret'])).not.toThrow(/secret/)
-  })
 })

@@ -1,15 +1,4 @@
-import { UsageError, type CliCommand } from './command.ts'
-
-/** Parses `--header "Name: value"` (repeatable) into a record. */
-export function parseHeaders(values: string[]): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const value of values) {
-    const colon = value.indexOf(':')
-    if (colon <= 0) throw new UsageError(`Invalid --header "${value.replace(/:.*/, ': …')}": expected "Name: value", e.g. --header "Authorization: Bearer <token>".`)
-    headers[value.slice(0, colon).trim().toLowerCase()] = value.slice(colon + 1).trim()
-  }
-  return headers
-}
+import { parseHeaderFlags, UsageError, type CliCommand } from './command.ts'
 
 /** `mcp-harness parity`: the same scenarios on several targets, compared; exit 1 on a difference not in the baseline. */
 export const parityCommand: CliCommand = {
@@ -47,7 +36,7 @@ export const parityCommand: CliCommand = {
     const idleWaitMs = Number(values['idle-wait'])
     if (!Number.isInteger(idleWaitMs) || idleWaitMs <= 0) throw new UsageError(`Invalid --idle-wait "${values['idle-wait']}": expected a positive number of milliseconds.`)
     if (values.baseline && values['no-baseline']) throw new UsageError('Give either --baseline or --no-baseline, not both.')
-    const headers = parseHeaders((values.header as unknown as string[] | undefined) ?? [])
+    const headers = parseHeaderFlags((values.header as unknown as string[] | undefined) ?? [])
     // wrangler prints notes with console.log: stdout is for the report.
     console.log = console.info = (...args: unknown[]) => console.error(...args)
     const { parity } = await import('../scenarios/parity/index.ts')

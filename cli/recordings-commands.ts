@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import path from 'node:path'
-import { describeNetworkError, parseBaseUrl, UsageError, type CliCommand, type CliContext } from './command.ts'
+import { describeNetworkError, parseBaseUrl, parseHeaderFlags, UsageError, type CliCommand, type CliContext } from './command.ts'
 import { createEmulator } from '../emulator/emulator.ts'
 import { HarnessError } from '../core/errors.ts'
 import { createRecordingProxy } from '../recordings/capture/proxy.ts'
@@ -30,30 +31,30 @@ function parseListen(value: string | undefined): { host: string; port: number } 
 const list = (value: unknown) => (typeof value === 'string' && value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [])
 const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
 
-/** A target nothing listens on is one line (ERR_TARGET), not a mismatch report of every message. */
+/**
+ * A target nothing listens on is one line (ERR_TARGET), not a mismatch report of every message. Only
+ * a TCP connection is tried: an HTTP probe would reach the server as a request the cassette never
+ * recorded (a mock counts it as a miss) and without the --header credentials.
+ */
 async function assertReachable(target: string): Promise<void> {
+  const url = new URL(target)
   try {
-    const response = await fetch(target, { method: 'HEAD', signal: AbortSignal.timeout(10_000) })
-    await response.body?.cancel()
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)), timeout: 10_000 })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve()
+      })
+      socket.once('timeout', () => {
+        socket.destroy()
+        resolve() // slow, not refused: the replay itself will say what happens
+      })
+      socket.once('error', reject)
+    })
   } catch (error) {
     const network = describeNetworkError(error)
     if (network) throw new HarnessError('ERR_TARGET', `Failed to replay against ${target}: ${network.replace(/^Failed to connect( to)?/, 'cannot connect$1')}.`)
   }
-}
-
-/**
- * Parses `--header NAME=VALUE` (or `'Name: value'`, as doctor and parity take it) values into a record;
- * a malformed one is a usage error that does not repeat the value (it is usually a credential).
- */
-export function parseReplayHeaders(values: string[]): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const value of values) {
-    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*[=:]\s*(.*)$/s.exec(value)
-    // Only what could be the name is shown: without a separator, the rest may be the credential itself.
-    if (!match) throw new UsageError(`Invalid --header "${/^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(value)![0]}…": expected NAME=VALUE, e.g. --header "Authorization=Bearer <token>".`)
-    headers[match[1]!.toLowerCase()] = match[2]!.trim()
-  }
-  return headers
 }
 
 function waitForSignal(): Promise<void> {
@@ -131,7 +132,7 @@ export const replayCommand: CliCommand = {
     const targetUrl = str(values.target)
     if (targetUrl && str(values.config)) throw new UsageError('Pass "--target" or "--config", not both.')
     if (targetUrl) parseBaseUrl(targetUrl, '--target')
-    const headers = parseReplayHeaders(Array.isArray(values.header) ? (values.header as string[]) : typeof values.header === 'string' ? [values.header] : [])
+    const headers = parseHeaderFlags(Array.isArray(values.header) ? (values.header as string[]) : typeof values.header === 'string' ? [values.header] : [])
     if (targetUrl) await assertReachable(targetUrl)
     const emulator = targetUrl ? undefined : await createEmulator({ config: str(values.config) ?? DEFAULT_CONFIG, workerLog: 'silent' })
     try {
