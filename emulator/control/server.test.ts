@@ -171,6 +171,18 @@ describe('control plane', () => {
     expect(await readdir(path.dirname(cassettesDir))).toEqual(['cassettes'])
   })
 
+  test('a transcript read right after a call already holds the call\'s hop steps (reports are pulled first)', async () => {
+    const client = await connectClient(emulator.url, { transport: 'streamable-http' })
+    try {
+      const { next } = await (await call('transcript?layer=client&type=none')).json()
+      expect(await client.text('add', { a: 2, b: 3 })).toBe('5')
+      const hop = (await (await call(`transcript?since=${next}&layer=hop`)).json()).events as { type: string; methods?: string[] }[]
+      expect(hop.some((event) => event.type === 'frame' && event.methods?.includes('tools/call'))).toBe(true)
+    } finally {
+      await client.close()
+    }
+  })
+
   test('reads the transcript with filters and resets it', async () => {
     const all = await (await call('transcript')).json()
     expect(all.events.length).toBeGreaterThan(0)

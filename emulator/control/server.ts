@@ -221,6 +221,8 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
     transcript: {
       GET: async ({ query }) => {
         const filter = parseBody(TranscriptQuerySchema, Object.fromEntries(query), 'read the transcript')
+        // The hop tap's reports reach Node a little after the answers: a read sees every step taken so far.
+        await emulator.settled()
         // A cursor read: only the events from `since` on are looked at, not the whole transcript.
         const events = emulator.transcript
           .since(filter.since ?? 0)
@@ -228,6 +230,8 @@ function buildRoutes(emulator: Emulator, base: () => URL, services: ControlPlane
         return { events, next: emulator.transcript.nextSeq }
       },
       DELETE: async () => {
+        // Reports of earlier traffic land before the reset, not after it.
+        await emulator.settled()
         emulator.transcript.reset()
         return { ok: true }
       },
