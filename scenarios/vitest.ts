@@ -119,6 +119,7 @@ export function useEmulator(options: UseEmulatorOptions = {}): Emulator {
     if (shared.files++ > 0) {
       await emulator.wipeStorage()
       emulator.faults.clear()
+      await emulator.settled() // the hop reports of the earlier file land before the reset, not in this file's transcript
       emulator.transcript.reset()
       emulator.errors.length = 0
     }
