@@ -1,13 +1,12 @@
 import { parseHeaderFlags, UsageError, type CliCommand } from './command.ts'
 import { formatReport } from '../doctor/format.ts'
 import type { DoctorUse } from '../doctor/doctor.ts'
-import { signIn } from '../emulator/sign-in/flow.ts'
 
 /**
  * The OAuth sign-in `--sign-in` runs: discovery, registration, PKCE, consent, code exchange against
  * the mocked upstream, as `mcp-harness token` does.
  */
-export const signInForDoctor: DoctorUse['signIn'] = async (url) => (await signIn(url)).tokens.access_token
+export const signInForDoctor: DoctorUse['signIn'] = async (url) => (await (await import('../emulator/sign-in/flow.ts')).signIn(url)).tokens.access_token
 
 import { KNOWN_ISSUES_PAGE } from '../core/known-issues.ts'
 

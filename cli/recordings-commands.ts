@@ -2,21 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import path from 'node:path'
 import { describeNetworkError, parseBaseUrl, parseHeaderFlags, UsageError, type CliCommand, type CliContext } from './command.ts'
-import { createEmulator } from '../emulator/emulator.ts'
 import { HarnessError } from '../core/errors.ts'
-import { createRecordingProxy } from '../recordings/capture/proxy.ts'
-import { buildCassette } from '../recordings/format/normalize.ts'
-import { CassetteMetaSchema } from '../recordings/format/schema.ts'
-import { detectTransport } from '../recordings/format/transport.ts'
-import { createMockServer } from '../recordings/mock.ts'
-import { loadCassette, saveCassette, writeFileAtomic } from '../recordings/persist/fs.ts'
-import { cassetteToHar, harToCassette } from '../recordings/format/har.ts'
-import { redactHeaders, redactJsonPaths } from '../core/redact/index.ts'
-import { replay } from '../recordings/replay.ts'
-import { emulatorTarget } from '../recordings/targets.ts'
-import { writeReportFile } from '../report/on-failure.ts'
 
 // Like `serve`: the Worker whose wrangler config is in the current folder.
+// Each command loads what it runs when it runs: `--help` and the other commands need none of it.
 const DEFAULT_CONFIG = '.'
 
 function parseListen(value: string | undefined): { host: string; port: number } {
@@ -81,6 +70,7 @@ export const recordCommand: CliCommand = {
   },
   details: 'The cassette is written when the client ends the session (DELETE), after --idle-ms with nothing in flight, or on Ctrl-C. Authorization, cookies, OAuth codes/tokens/secrets and session ids never reach the file.',
   async run({ values, stdout }: CliContext) {
+    const [{ createRecordingProxy }, { buildCassette }, { CassetteMetaSchema }, { detectTransport }, { saveCassette }, { redactHeaders, redactJsonPaths }] = await Promise.all([import('../recordings/capture/proxy.ts'), import('../recordings/format/normalize.ts'), import('../recordings/format/schema.ts'), import('../recordings/format/transport.ts'), import('../recordings/persist/fs.ts'), import('../core/redact/index.ts')])
     const target = str(values.target)
     const out = str(values.out)
     if (!target || !out) throw new UsageError('"--target" and "--out" are required, e.g. mcp-harness record --target http://127.0.0.1:8788 --out recordings/cassettes/my-client/session.json')
@@ -127,6 +117,7 @@ export const replayCommand: CliCommand = {
   },
   details: 'Exit code 0 when every answer matches, 1 on a mismatch (the report names the cassette, the message, the closest recorded one, the failed matcher and the re-record command).',
   async run({ values, positionals, stdout, stderr }: CliContext) {
+    const [{ createEmulator }, { replay }, { emulatorTarget }, { writeReportFile }] = await Promise.all([import('../emulator/emulator.ts'), import('../recordings/replay.ts'), import('../recordings/targets.ts'), import('../report/on-failure.ts')])
     const file = positionals[0]
     if (!file) throw new UsageError('a cassette path is required, e.g. mcp-harness replay recordings/cassettes/sdk/streamable-http.json')
     const targetUrl = str(values.target)
@@ -181,6 +172,7 @@ export const mockCommand: CliCommand = {
     'Exit code: 0 after Ctrl-C with no miss, 1 if any request missed (at once with --strict).',
   ].join('\n'),
   async run({ values, positionals, stdout, stderr }: CliContext) {
+    const { createMockServer } = await import('../recordings/mock.ts')
     const file = positionals[0]
     if (!file) throw new UsageError('a cassette path is required, e.g. mcp-harness mock recordings/cassettes/sdk/streamable-http.json')
     const order = str(values.order) ?? 'any'
@@ -217,6 +209,7 @@ export const exportCommand: CliCommand = {
   },
   details: 'SSE events go in each entry\'s "_sseEvents" (and, as sent, in response.content.text); WebSocket messages in "_webSocketMessages" (Chrome\'s shape). See docs/recordings.md.',
   async run({ values, positionals, stdout }: CliContext) {
+    const [{ cassetteToHar }, { loadCassette, writeFileAtomic }] = await Promise.all([import('../recordings/format/har.ts'), import('../recordings/persist/fs.ts')])
     const file = positionals[0]
     if (!file || values.har !== true) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a cassette path and --har are required, e.g. mcp-harness export recordings/cassettes/sdk/streamable-http.json --har --out session.har')
     const text = `${JSON.stringify(cassetteToHar(await loadCassette(file), { origin: str(values.origin) ?? 'http://127.0.0.1:8788' }), null, 2)}\n`
@@ -245,6 +238,7 @@ export const importCommand: CliCommand = {
   },
   details: 'The same redaction as record: Authorization, cookies, OAuth codes/tokens/secrets and session ids never reach the file.',
   async run({ values, positionals, stdout }: CliContext) {
+    const [{ harToCassette }, { saveCassette }, { redactHeaders, redactJsonPaths }] = await Promise.all([import('../recordings/format/har.ts'), import('../recordings/persist/fs.ts'), import('../core/redact/index.ts')])
     const file = positionals[0]
     const out = str(values.out)
     if (!file || !out) throw new HarnessError('ERR_OPTIONS', 'Invalid options: a HAR path and --out are required, e.g. mcp-harness import session.har --out recordings/cassettes/browser/session.json')

@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { HarnessError } from '../core/errors.ts'
-import { renderReport, toModel } from '../report/index.ts'
 import type { CliCommand } from './command.ts'
 
 const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
@@ -26,6 +25,7 @@ export const reportCommand: CliCommand = {
     '  mcp-harness report recordings/cassettes/sdk/streamable-http.json --replay --config wrangler.jsonc',
   ].join('\n'),
   async run({ values, positionals, stdout }) {
+    const { renderReport, toModel } = await import('../report/index.ts')
     const file = positionals[0]
     if (!file || positionals.length > 1) throw new HarnessError('ERR_OPTIONS', 'Invalid options: give exactly one input file, e.g. mcp-harness report recordings/cassettes/sdk/hibernation.json --out report.html')
     let input: unknown

@@ -3,12 +3,10 @@ import path from 'node:path'
 import { parseEnv } from 'node:util'
 import type { Emulator } from '../emulator/emulator.ts'
 import type { EmulatorOptions } from '../emulator/options.ts'
-import { startControlPlane } from '../emulator/control/server.ts'
+import type { ControlPlane } from '../emulator/control/server.ts'
 import { SERVE_MAX_EVENTS } from '../core/transcript.ts'
-import { createLiveView } from '../report/live.ts'
 import { findHarnessConfig, parseUpstreamFlag, printableConfig, resolveHarnessOptions, providersFromSpecs } from '../emulator/config-file.ts'
 import { resolveConfigPath } from '../emulator/internal/wrangler.ts'
-import { saveEmulatorCassette } from '../recordings/capture/save-emulator-cassette.ts'
 import { HarnessError, isHarnessError } from '../core/errors.ts'
 import { parsePort, UsageError, type CliCommand, type CliValues } from './command.ts'
 
@@ -316,10 +314,11 @@ export const serveCommand: CliCommand = {
     const stopped = untilSignal(emulator, stderr)
     const urls = await probeEndpoints(emulator)
     // Off unless asked: the control plane can evict, crash and write cassette files.
-    let control: Awaited<ReturnType<typeof startControlPlane>> | undefined
-    const ui = values.ui ? createLiveView(emulator, emulator.worker.name) : undefined
+    let control: ControlPlane | undefined
+    const ui = values.ui ? (await import('../report/live.ts')).createLiveView(emulator, emulator.worker.name) : undefined
     if (values.control || ui) {
       try {
+        const [{ startControlPlane }, { saveEmulatorCassette }] = await Promise.all([import('../emulator/control/server.ts'), import('../recordings/capture/save-emulator-cassette.ts')])
         control = await startControlPlane(emulator, { host: options.host ?? '127.0.0.1', port: controlPort, ...(resolution.cassettes ? { cassettesDir: resolution.cassettes } : {}) }, { saveCassette: saveEmulatorCassette, ui })
       } catch (error) {
         await emulator.dispose()
