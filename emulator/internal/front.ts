@@ -287,13 +287,19 @@ export class FrontServer {
 
   /** Refuses a request target the front door does not serve (400, said plainly); true when refused. */
   #refused(req: http.IncomingMessage, answer: (status: number, text: string, headers?: Record<string, string>) => void): boolean {
-    const method = refuseMethod(req.method ?? 'GET', req.url)
-    const refusal = method?.message ?? refuseTarget(req.method ?? 'GET', req.url)
-    if (!refusal) return false
-    const exchange = this.#options.transcript.nextExchange()
-    this.#options.transcript.record({ layer: 'client', type: 'refused', exchange, method: req.method, target: req.url, reason: refusal })
-    answer(method?.status ?? (refusal.includes('Miniflare-internal') ? 404 : 400), refusal, method?.headers)
-    return true
+    const refusal = this.#refusal(req.method ?? 'GET', req.url)
+    if (refusal) answer(refusal.status, refusal.text, refusal.headers)
+    return refusal !== undefined
+  }
+
+  /** The answer to a method or request target the front door does not serve (recorded as refused), or undefined. */
+  #refusal(method: string, target: string | undefined): { status: number; text: string; headers?: Record<string, string> } | undefined {
+    const refusedMethod = refuseMethod(method, target)
+    const text = refusedMethod?.message ?? refuseTarget(method, target)
+    if (!text) return undefined
+    const { transcript } = this.#options
+    transcript.record({ layer: 'client', type: 'refused', exchange: transcript.nextExchange(), method, target, reason: text })
+    return { status: refusedMethod?.status ?? (text.includes('Miniflare-internal') ? 404 : 400), text, headers: refusedMethod?.headers }
   }
 
   /** Writes a refusal on a raw socket (no ServerResponse exists for it) and closes the connection. */
@@ -539,16 +545,7 @@ export class FrontServer {
       if (!res.writableFinished) abort.abort()
     })
     const body = bodyBuffer && bodyBuffer.length ? bodyBuffer : undefined
-    transcript.record({
-      layer: 'client',
-      type: 'request',
-      exchange,
-      method,
-      path: url.pathname,
-      query: url.search,
-      headers: headersToRecord(headers),
-      ...bodyForTranscript(bodyBuffer?.toString('utf8') ?? '', headers.get('content-type')),
-    })
+    recordRequest(transcript, exchange, method, url, headers, body)
     const ctx = new FrontExchange(exchange, method, url.href, headers, body, transcript, abort, () => res.destroy())
     const response = await this.#exchange(ctx, url)
     if (!response || (abort.signal.aborted && !res.headersSent)) {
@@ -594,12 +591,8 @@ export class FrontServer {
     const signal = request.signal ?? NEVER_ABORTED
     const { transcript } = this.#options
     const target = `${url.pathname}${url.search}`
-    const refusedMethod = refuseMethod(method, target)
-    const refusal = refusedMethod?.message ?? refuseTarget(method, target)
-    if (refusal) {
-      transcript.record({ layer: 'client', type: 'refused', exchange: transcript.nextExchange(), method, target, reason: refusal })
-      return withDate(new Response(refusal, { status: refusedMethod?.status ?? (refusal.includes('Miniflare-internal') ? 404 : 400), headers: { 'content-type': 'text/plain', ...refusedMethod?.headers } }))
-    }
+    const refusal = this.#refusal(method, target)
+    if (refusal) return withDate(new Response(refusal.text, { status: refusal.status, headers: { 'content-type': 'text/plain', ...refusal.headers } }))
     const exchange = transcript.nextExchange()
     const workerUrl = new URL(`${this.url.origin}${target}`)
     const body = method === 'GET' || method === 'HEAD' ? undefined : request.body
@@ -609,17 +602,8 @@ export class FrontServer {
     const onAbort = () => abort.abort()
     if (signal.aborted) abort.abort()
     else signal.addEventListener('abort', onAbort, { once: true })
-    transcript.record({
-      layer: 'client',
-      type: 'request',
-      exchange,
-      method,
-      path: workerUrl.pathname,
-      query: workerUrl.search,
-      headers: headersToRecord(headers),
-      ...bodyForTranscript(body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '', headers.get('content-type')),
-    })
     const sent = body && body.length ? body : undefined
+    recordRequest(transcript, exchange, method, workerUrl, headers, sent)
     let fail: ((error: Error) => void) | undefined
     const ctx = new FrontExchange(exchange, method, workerUrl.href, headers, sent, transcript, abort, () => fail?.(new Error('The exchange was cancelled.')))
     let response: Response | undefined
@@ -632,15 +616,13 @@ export class FrontServer {
     if (!response || abort.signal.aborted) {
       signal.removeEventListener('abort', onAbort)
       transcript.record({ layer: 'client', type: 'end', exchange, reason: abortReason(abort) })
-      // As Node's fetch fails: the caller's abort, or the connection dropped by a cancelling middleware.
-      if (signal.aborted) throw signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
-      throw new TypeError('fetch failed', { cause: new Error(abortReason(abort)) })
+      // The caller's abort, or the connection dropped by a cancelling middleware.
+      throw fetchFailure(signal, new Error(abortReason(abort)))
     }
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
     const outHeaders = new Headers()
     response.headers.forEach((value, name) => {
-      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || name.startsWith('mf-') || name === 'set-cookie') return
-      outHeaders.set(name, value)
+      if (this.#passesResponseHeader(name)) outHeaders.set(name, value)
     })
     for (const cookie of response.headers.getSetCookie()) outHeaders.append('set-cookie', cookie)
     if (!outHeaders.has('date')) outHeaders.set('date', new Date().toUTCString())
@@ -664,8 +646,7 @@ export class FrontServer {
         return new Response(bytes, { status: response.status, statusText: response.statusText, headers: outHeaders })
       } catch (error) {
         transcript.record({ layer: 'client', type: 'end', exchange, reason: abort.signal.aborted ? abortReason(abort) : `stream-error: ${(error as Error).message}` })
-        if (signal.aborted) throw signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
-        throw new TypeError('fetch failed', { cause: error })
+        throw fetchFailure(signal, error)
       } finally {
         signal.removeEventListener('abort', onAbort)
       }
@@ -720,18 +701,24 @@ export class FrontServer {
     return new Response(stream, { status: response.status, statusText: response.statusText, headers: outHeaders })
   }
 
+  /**
+   * Whether a response header of the Worker reaches the client as it is (Set-Cookie is copied apart,
+   * one per cookie). Forwarded from workerd's socket the body is passed as it was encoded, so its
+   * Content-Encoding stays; through dispatchFetch Node already decoded it. Miniflare's own `mf-*`
+   * headers are internal.
+   */
+  #passesResponseHeader(name: string): boolean {
+    if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || name === 'set-cookie' || name.startsWith('mf-')) return false
+    return !(name === 'content-encoding' && this.#options.upstream.kind !== 'runtime')
+  }
+
   async #respond(res: http.ServerResponse, response: Response, exchange: number, abort: AbortController): Promise<void> {
     const { transcript } = this.#options
     const contentType = response.headers.get('content-type')
     transcript.record({ layer: 'client', type: 'response', exchange, status: response.status, headers: headersToRecord(response.headers) })
     const outHeaders: Record<string, string | string[]> = {}
     response.headers.forEach((value, name) => {
-      // Forwarded from workerd's socket the body is passed as it was encoded, so its Content-Encoding
-      // stays; through dispatchFetch Node already decoded it. Miniflare's own `mf-*` headers are internal.
-      const decoded = this.#options.upstream.kind !== 'runtime'
-      if (HOP_BY_HOP_RESPONSE.has(name) || name === 'content-length' || (decoded && name === 'content-encoding') || name.startsWith('mf-')) return
-      if (name === 'set-cookie') return
-      outHeaders[name] = value
+      if (this.#passesResponseHeader(name)) outHeaders[name] = value
     })
     const cookies = response.headers.getSetCookie()
     if (cookies.length) outHeaders['set-cookie'] = cookies
@@ -833,10 +820,30 @@ function withDate(response: Response): Response {
   return response
 }
 
-/** Why an exchange ended early: a middleware's cancel reason, or the client going away. */
 /** Up to this size a fixed-length answer of `FrontServer#fetch` is read whole before it is handed over. */
 const WHOLE_BODY_MAX_BYTES = 1 << 20
 
+/** A client request as the transcript keeps it (the same event whether it came over the socket or in-process). */
+function recordRequest(transcript: Transcript, exchange: number, method: string, url: URL, headers: Headers, body: Uint8Array | undefined): void {
+  transcript.record({
+    layer: 'client',
+    type: 'request',
+    exchange,
+    method,
+    path: url.pathname,
+    query: url.search,
+    headers: headersToRecord(headers),
+    ...bodyForTranscript(body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '', headers.get('content-type')),
+  })
+}
+
+/** What `FrontServer#fetch` throws when it cannot answer, as Node's fetch throws: the caller's abort reason, else a TypeError. */
+function fetchFailure(signal: AbortSignal, cause: unknown): unknown {
+  if (signal.aborted) return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+  return new TypeError('fetch failed', { cause })
+}
+
+/** Why an exchange ended early: a middleware's cancel reason, or the client going away. */
 function abortReason(abort: AbortController): string {
   return typeof abort.signal.reason === 'string' ? abort.signal.reason : 'client-aborted'
 }

@@ -106,6 +106,8 @@ const PULL_BUSY_MS = 200
 const PULL_IDLE_MS = 1_000
 /** How long a verdict waits for a pull already on its way (it may carry earlier steps). */
 const PULL_WAIT_MS = 1_000
+/** Waits for `promise`, but no longer than `ms` (the timer keeps no process alive). */
+const atMost = (promise: Promise<unknown>, ms: number) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())])
 /** How long `settled()` waits for reports the isolate numbered but Node has not received. */
 const SETTLE_TIMEOUT_MS = 2_000
 /** After this long without its answer, a hop call is taken as lost, not running. */
@@ -347,7 +349,7 @@ export class HopTap {
     req.on('end', async () => {
       // A pull on its way may carry steps before this verdict's (the isolate cannot wait for it):
       // let it land first, or the verdict would skip past them.
-      if (this.#pulling) await Promise.race([this.#pulling, new Promise((resolve) => setTimeout(resolve, PULL_WAIT_MS).unref())])
+      if (this.#pulling) await atMost(this.#pulling, PULL_WAIT_MS)
       let answer: Record<string, unknown>
       try {
         answer = this.#report(req.url ?? '', JSON.parse(Buffer.concat(chunks).toString('utf8')) as TapReport)
@@ -603,7 +605,7 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
     beforeStop: async () => {
       tap.stopPolling()
       // What the isolate still buffers goes with it: take it first (bounded: it may hang).
-      await Promise.race([tap.pull(), new Promise((resolve) => setTimeout(resolve, PULL_WAIT_MS).unref())])
+      await atMost(tap.pull(), PULL_WAIT_MS)
       tap.resetConnections()
     },
   }
