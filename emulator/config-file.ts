@@ -5,17 +5,16 @@
  * explicit options. The CLI, the JS API (`createEmulator()`), the vitest helper, the pytest plugin
  * and the container all read it through `resolveHarnessOptions()`.
  */
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { parseEnv } from 'node:util'
 import { z } from 'zod'
 import { HarnessError } from '../core/errors.ts'
 import { redacted } from '../core/redact/index.ts'
-import { buildCacheRoot } from './internal/wrangler.ts'
+import { buildCacheRoot, sha1, sourceHash } from './internal/wrangler.ts'
 import type { EmulatorOptions } from './options.ts'
 import { CorsOptionsSchema } from './plugins/cors.ts'
 import { HibernationOptionsSchema } from './plugins/hibernation.ts'
@@ -217,7 +216,7 @@ export function describeJsonError(text: string, error: Error): string {
 async function importTypeScript(file: string): Promise<{ default?: unknown }> {
   const self = new URL(`./index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url)
   const dir = path.dirname(file)
-  const key = sha1(JSON.stringify([CONFIG_BUNDLE_CACHE_VERSION, harnessVersion(), self.href, file, sha1(await readFile(file))]))
+  const key = sha1(JSON.stringify([CONFIG_BUNDLE_CACHE_VERSION, OWN_SOURCE, self.href, file, sha1(await readFile(file))]))
   const cacheFile = path.join(buildCacheRoot(file), 'harness-config', `${key.slice(0, 16)}.json`)
   let code = await readBundleCache(cacheFile, key)
   if (code === undefined) {
@@ -256,11 +255,12 @@ async function importTypeScript(file: string): Promise<{ default?: unknown }> {
 
 /**
  * The bundled config is cached in the Worker project's cache folder (beside the wrangler config
- * cache), keyed by the file's contents and the harness version, and used while every file the bundle
- * was made of is unchanged: a warm start does not load esbuild. It is still imported from beside the
- * config file, as a fresh bundle is.
+ * cache), keyed by the file's contents and this module's source (as the wrangler config cache is),
+ * and used while every file the bundle was made of is unchanged: a warm start does not load esbuild.
+ * It is still imported from beside the config file, as a fresh bundle is.
  */
 const CONFIG_BUNDLE_CACHE_VERSION = 1
+const OWN_SOURCE = sourceHash(import.meta.url)
 
 interface BundleCacheEntry {
   version: number
@@ -269,8 +269,6 @@ interface BundleCacheEntry {
   inputs: Record<string, string>
   code: string
 }
-
-const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
 
 async function readBundleCache(cacheFile: string, key: string): Promise<string | undefined> {
   try {
@@ -294,25 +292,6 @@ async function writeBundleCache(cacheFile: string, key: string, code: string, in
   } catch {
     // An unwritable cache folder only costs the next start a bundle.
   }
-}
-
-let ownVersion: string | undefined
-/** This package's version (from its package.json, found above this module in the source tree and in dist/). */
-function harnessVersion(): string {
-  if (ownVersion !== undefined) return ownVersion
-  ownVersion = ''
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'mcp-harness') {
-        ownVersion = pkg.version ?? ''
-        break
-      }
-    } catch {
-      // No package.json here: look further up.
-    }
-  }
-  return ownVersion
 }
 
 type Esbuild = typeof import('esbuild')

@@ -6,6 +6,7 @@ import { Agent } from 'undici'
 import { z } from 'zod'
 import { HarnessError } from '../core/errors.ts'
 import { parseOptions } from '../core/zod-error.ts'
+import { headerValueScrubber } from '../core/redact/index.ts'
 import { loadCassette } from './persist/fs.ts'
 import type { Cassette, Interaction, PlatformEvent } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
@@ -125,33 +126,6 @@ const SKIP_REQUEST_HEADERS = new Set(['host', 'content-length', 'connection', 'k
 /** `headers` option: RFC 9110 token names, string values. */
 const HeadersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a header name (RFC 9110 token)'), z.string())
 
-/**
- * Replaces the values of the given headers wherever they appear in a report value, by
- * `<redacted:header NAME>`; for `Scheme credentials` values (`Bearer abc`), the credentials alone too.
- */
-function headerScrubber(headers: Record<string, string>): (<T>(value: T) => T) | undefined {
-  const secrets: [string, string][] = []
-  for (const [name, value] of Object.entries(headers)) {
-    const marker = `<redacted:header ${name}>`
-    // Very short values (a flag, a digit) would redact unrelated text; they are no credentials either.
-    if (value.length >= 4) secrets.push([value, marker])
-    const credentials = /^[A-Za-z][\w-]*\s+(\S.*)$/.exec(value)?.[1]
-    if (credentials && credentials.length >= 4) secrets.push([credentials, marker])
-  }
-  if (!secrets.length) return undefined
-  const scrub = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      let out = value
-      for (const [secret, marker] of secrets) if (out.includes(secret)) out = out.split(secret).join(marker)
-      return out
-    }
-    if (Array.isArray(value)) return value.map(scrub)
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]))
-    return value
-  }
-  return scrub as <T>(value: T) => T
-}
-
 /** Answer fields that differ every run by definition: RFC 7591's `client_id_issued_at` (a timestamp). */
 const DEFAULT_IGNORED = ['client_id_issued_at']
 
@@ -240,7 +214,7 @@ export async function replay(cassetteOrPath: Cassette | string, options: ReplayO
   const speed = options.speed ?? (options.realtime ? 1 : 0)
   if (!(speed >= 0) || !Number.isFinite(speed)) throw new HarnessError('ERR_OPTIONS', `Invalid option "speed": expected a number >= 0 (0 as fast as possible, 1 recorded timing, 2 double), received ${String(options.speed)}.`)
   const extraHeaders = Object.entries(parseOptions(HeadersSchema, options.headers ?? {}, 'replay option "headers"')).map(([name, value]) => [name.toLowerCase(), value] as const)
-  const scrub = headerScrubber(Object.fromEntries(extraHeaders))
+  const scrub = headerValueScrubber(Object.fromEntries(extraHeaders))
   const matcher = new Matcher({ ...options.matchers, ignore: [...DEFAULT_IGNORED, ...(options.matchers?.ignore ?? [])] })
   // The client's own values a recording redacted (OAuth `state`, the PKCE pair) are made afresh, as a client would.
   const bindings = new Bindings({ inventSecret })

@@ -15,6 +15,34 @@ export interface Redactor {
 /** Placeholder text for a redacted value; stable so re-recording gives the same file. */
 export const redacted = (what: string) => `<redacted:${what}>`
 
+/**
+ * Replaces the values of the given headers wherever they appear in a value (strings, arrays, plain
+ * objects) by `<redacted:header NAME>`, and for `Scheme credentials` values (`Bearer abc`) the
+ * credentials alone too: for credentials a caller passed in, which a server may echo back.
+ */
+export function headerValueScrubber(headers: Record<string, string>): (<T>(value: T) => T) | undefined {
+  const secrets: [string, string][] = []
+  for (const [name, value] of Object.entries(headers)) {
+    const marker = redacted(`header ${name}`)
+    // Very short values (a flag, a digit) would redact unrelated text; they are no credentials either.
+    if (value.length >= 4) secrets.push([value, marker])
+    const credentials = /^[A-Za-z][\w-]*\s+(\S.*)$/.exec(value)?.[1]
+    if (credentials && credentials.length >= 4) secrets.push([credentials, marker])
+  }
+  if (!secrets.length) return undefined
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      let out = value
+      for (const [secret, marker] of secrets) if (out.includes(secret)) out = out.split(secret).join(marker)
+      return out
+    }
+    if (Array.isArray(value)) return value.map(scrub)
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]))
+    return value
+  }
+  return scrub as <T>(value: T) => T
+}
+
 /** Header names redacted by default. */
 export const DEFAULT_REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'cf-access-client-secret']
 /** OAuth and credential field names redacted by default wherever they appear (query, form, JSON). */

@@ -11,7 +11,19 @@ import { SUPPORTED_WRANGLER } from './runtime.ts'
 import { describeWranglerError } from './wrangler-errors.ts'
 
 const require = createRequire(import.meta.url)
-const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
+export const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex')
+
+/**
+ * The SHA-1 of a module's own source, for the key of a cache that module writes: a changed harness
+ * (an upgrade, a local edit) never reads an entry an older one wrote.
+ */
+export function sourceHash(moduleUrl: string): string {
+  try {
+    return sha1(readFileSync(fileURLToPath(moduleUrl)))
+  } catch {
+    return String(Date.now()) // Unreadable source: no reuse across processes, never a stale one.
+  }
+}
 
 /** Environment for every wrangler call: no telemetry, no update check, nothing leaves the machine. */
 export const WRANGLER_ENV = {
@@ -174,13 +186,7 @@ async function readWithWrangler(file: string, environment: string | undefined): 
 
 /** Bumped when what is cached changes shape; the source of this module is part of the key as well. */
 const CONFIG_CACHE_VERSION = 1
-const OWN_SOURCE = (() => {
-  try {
-    return sha1(readFileSync(fileURLToPath(import.meta.url)))
-  } catch {
-    return String(Date.now()) // Unreadable source: no reuse across processes, never a stale one.
-  }
-})()
+const OWN_SOURCE = sourceHash(import.meta.url)
 
 /** Dotenv files wrangler may read beside the config (`.dev.vars`, `.dev.vars.<env>`, `.env`, `.env.<env>`, ...). */
 const ENV_FILE = /^\.(dev\.vars|env)(\..+)?$/

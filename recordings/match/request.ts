@@ -200,7 +200,7 @@ export class RequestMatcher {
 
   #compare(recorded: unknown, live: unknown, path: string, rpc: string, out: RequestDifference[]): void {
     // A batch: each message by its position; a single message: from its root.
-    if (path !== '' && this.#ignored(path.replace(/^\d+\./, ''), rpc)) return
+    if (path !== '' && this.#ignored(unbatched(path), rpc)) return
     if (typeof recorded === 'string' && typeof live === 'string') {
       if (!sameString(recorded, live)) out.push({ field: path || '(body)', recorded, received: live })
       return
@@ -213,7 +213,7 @@ export class RequestMatcher {
     if (isObject(recorded) && isObject(live)) {
       for (const key of new Set([...Object.keys(recorded), ...Object.keys(live)])) {
         const sub = path ? `${path}.${key}` : key
-        if (this.#ignored(sub.replace(/^\d+\./, ''), rpc)) continue
+        if (this.#ignored(unbatched(sub), rpc)) continue
         if (!(key in live)) out.push({ field: sub, recorded: recorded[key], received: undefined })
         else if (!(key in recorded)) out.push({ field: sub, recorded: undefined, received: live[key] })
         else this.#compare(recorded[key], live[key], sub, rpc, out)
