@@ -2,12 +2,15 @@
  * Platform benchmark: the Worker→DO hop tap vs bare Miniflare on the same Worker (reference server,
  * same run, interleaved) for every call shape on both transports: success (`add`), tool error,
  * progress stream (`slow` with a progress token), 4 and 32 concurrent calls on one session (goal:
- * tap <= 1.05× p50 and <= 1.10× p95). Then evict → first-call latency, and the wall time of the
- * hibernation scenario vs the real 10 s idle wait it replaces (measured once, bounded).
+ * tap <= 1.05× p50 and <= 1.10× p95). With `--control`, a second bare emulator joins the rotation
+ * and each shape also gets bare-vs-bare ratios: the noise floor of the same run, so a reader can
+ * tell a ratio the tap causes from one the machine does. Then evict → first-call latency, and the
+ * wall time of the hibernation scenario vs the real 10 s idle wait it replaces (measured once, bounded).
  * Writes bench/results/platform.json and prints markdown tables.
  * @example npm run bench -- platform --calls 300
  * @example npm run bench -- platform --shapes-only   # only the call shapes (no eviction, no idle wait)
  * @example npm run bench -- platform --shapes-only --only concurrent   # shapes whose name contains the word
+ * @example npm run bench -- platform --shapes-only --control   # with the bare-vs-bare noise floor
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -62,6 +65,9 @@ const rows: (string | number)[][] = []
 const lifecycleRows: (string | number)[][] = []
 const SKIP_LIFECYCLE = process.argv.includes('--shapes-only')
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const CONTROL = process.argv.includes('--control')
+type Kind = 'tap' | 'bare' | 'control'
+const KINDS: Kind[] = CONTROL ? ['tap', 'bare', 'control'] : ['tap', 'bare']
 
 // 1. Every call shape, tap vs bare, interleaved blocks (tap first, then bare, alternating) so that
 // drift and the other processes on the machine hit both alike. A concurrent shape's sample is the
@@ -115,24 +121,23 @@ async function concurrent(session: Session, n: number) {
 
 const tapped = await createEmulator({ config: CONFIG, ...silent })
 const bare = await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } })
+const control = CONTROL ? await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } }) : undefined
 try {
   for (const transport of ['streamable-http', 'sse'] as Transport[]) {
-    const a = await connect(tapped, transport)
-    const b = await connect(bare, transport)
+    const sessions: Partial<Record<Kind, Session>> = { tap: await connect(tapped, transport), bare: await connect(bare, transport) }
+    if (control) sessions.control = await connect(control, transport)
     for (const shape of SHAPES.filter((s) => !ONLY || s.name.includes(ONLY))) {
-      for (let i = 0; i < 10; i++) {
-        await shape.run(a)
-        await shape.run(b)
-      }
-      const samples = { tap: [] as number[], bare: [] as number[] }
-      // CPU per call (Node: this process; workerd: both runtimes, only one is busy per block): on a
+      for (let i = 0; i < 10; i++) for (const kind of KINDS) await shape.run(sessions[kind]!)
+      const samples: Record<Kind, number[]> = { tap: [], bare: [], control: [] }
+      // CPU per call (Node: this process; workerd: every runtime, only one is busy per block): on a
       // shared machine this shows the tap's cost where latency only shows the queue for the cores.
-      const cpu = { tap: { node: 0, workerd: 0 }, bare: { node: 0, workerd: 0 } }
+      const cpu: Record<Kind, { node: number; workerd: number }> = { tap: { node: 0, workerd: 0 }, bare: { node: 0, workerd: 0 }, control: { node: 0, workerd: 0 } }
       const block = Math.max(2, Math.min(BLOCK, Math.ceil(shape.samples / 5)))
-      for (let done = 0; done < shape.samples; done += block) {
-        const order = (done / block) % 2 === 0 ? (['tap', 'bare'] as const) : (['bare', 'tap'] as const)
+      for (let done = 0, turn = 0; done < shape.samples; done += block, turn++) {
+        // Each kind goes first, middle and last in turn, so drift and the other processes hit all alike.
+        const order = KINDS.map((_, i) => KINDS[(i + turn) % KINDS.length]!)
         for (const kind of order) {
-          const session = kind === 'tap' ? a : b
+          const session = sessions[kind]!
           const node0 = process.cpuUsage()
           const workerd0 = await workerdCpuMs()
           for (let i = 0; i < block; i++) {
@@ -148,13 +153,24 @@ try {
       const plain = summarize(samples.bare)
       const ratioP50 = Math.round((tap.p50 / plain.p50) * 100) / 100
       const ratioP95 = Math.round((tap.p95 / plain.p95) * 100) / 100
-      const perCall = (kind: 'tap' | 'bare') => ({ node: round(cpu[kind].node / samples[kind].length), workerd: round(cpu[kind].workerd / samples[kind].length) })
+      const perCall = (kind: Kind) => ({ node: round(cpu[kind].node / samples[kind].length), workerd: round(cpu[kind].workerd / samples[kind].length) })
       const cpuMs = { tap: perCall('tap'), bare: perCall('bare') }
-      report[`${transport}: ${shape.name}`] = { tap, bare: plain, ratioP50, ratioP95, goal: { p50: 1.05, p95: 1.1 }, met: ratioP50 <= 1.05 && ratioP95 <= 1.1, cpuMsPerSample: cpuMs }
-      rows.push([`${transport}: ${shape.name}`, `${tap.p50} / ${plain.p50}`, `×${ratioP50}`, `${tap.p95} / ${plain.p95}`, `×${ratioP95}`, ratioP50 <= 1.05 && ratioP95 <= 1.1 ? 'yes' : 'no', `${cpuMs.tap.node}+${cpuMs.tap.workerd} / ${cpuMs.bare.node}+${cpuMs.bare.workerd}`])
+      // The noise floor: the second bare emulator against the first, same run, same rotation.
+      const floor = control ? summarize(samples.control) : undefined
+      const noise = floor && { p50: Math.round((floor.p50 / plain.p50) * 100) / 100, p95: Math.round((floor.p95 / plain.p95) * 100) / 100 }
+      report[`${transport}: ${shape.name}`] = { tap, bare: plain, ratioP50, ratioP95, goal: { p50: 1.05, p95: 1.1 }, met: ratioP50 <= 1.05 && ratioP95 <= 1.1, cpuMsPerSample: cpuMs, ...(floor ? { control: floor, controlRatio: noise } : {}) }
+      rows.push([
+        `${transport}: ${shape.name}`,
+        `${tap.p50} / ${plain.p50}`,
+        `×${ratioP50}`,
+        `${tap.p95} / ${plain.p95}`,
+        `×${ratioP95}`,
+        ratioP50 <= 1.05 && ratioP95 <= 1.1 ? 'yes' : 'no',
+        `${cpuMs.tap.node}+${cpuMs.tap.workerd} / ${cpuMs.bare.node}+${cpuMs.bare.workerd}`,
+        ...(noise ? [`×${noise.p50} / ×${noise.p95}`] : []),
+      ])
     }
-    await a.client.close()
-    await b.client.close()
+    for (const session of Object.values(sessions)) await session.client.close()
   }
   // The hop layer still saw everything: the tapped emulator recorded the calls, the bare one did not tap.
   const hopEvents = tapped.transcript.filter({ layer: 'hop' }).length
@@ -184,6 +200,7 @@ try {
 } finally {
   await tapped.dispose()
   await bare.dispose()
+  await control?.dispose()
 }
 
 // 3. The hibernation scenario (counter continues, memo resets) through the idle policy...
@@ -231,7 +248,7 @@ if (!SKIP_REAL_IDLE && !SKIP_LIFECYCLE) {
 report.calls = CALLS
 report.evictions = EVICTIONS
 const file = await writeResult('platform', report)
-console.log(markdownTable(['call shape (same run, interleaved)', 'tap / bare p50 ms', 'p50 ratio', 'tap / bare p95 ms', 'p95 ratio', '<= 1.05 / 1.10', 'CPU ms node+workerd, tap / bare'], rows))
+console.log(markdownTable(['call shape (same run, interleaved)', 'tap / bare p50 ms', 'p50 ratio', 'tap / bare p95 ms', 'p95 ratio', '<= 1.05 / 1.10', 'CPU ms node+workerd, tap / bare', ...(CONTROL ? ['noise floor: bare / bare p50 / p95'] : [])], rows))
 if (lifecycleRows.length) console.log(`\n${markdownTable(['measure', 'value', 'note'], lifecycleRows)}`)
 console.log(`machine load ${os.loadavg().map(round).join(' ')}`)
 if (report.hopEventsRecorded === 0) throw new Error('the tapped emulator recorded no hop events: the tap did not observe the calls it was measured on')

@@ -80,12 +80,15 @@ interface Entry {
  */
 export class HopFaults {
   readonly #transcript: Transcript
+  readonly #onChange: () => void
   readonly #entries: Entry[] = []
   #nextId = 1
   #generation = 0
 
-  constructor(transcript: Transcript) {
+  /** `onChange` runs after each change of the list (the tap then tells the isolate at once). */
+  constructor(transcript: Transcript, onChange: () => void = () => {}) {
     this.#transcript = transcript
+    this.#onChange = onChange
   }
 
   /** True while at least one fault is set. */
@@ -99,7 +102,8 @@ export class HopFaults {
   }
 
   /**
-   * Adds a fault; it acts from the next client request on.
+   * Adds a fault. The isolate learns of it from the next client request, or a few milliseconds later
+   * from Node (on an open socket no request may come); `await emulator.settled()` waits until it has.
    * @example const fault = emulator.faults.add({ match: { direction: 'do->worker', method: 'tools/call' }, action: { type: 'drop' }, times: 1 })
    */
   add(input: HopFault): HopFaultHandle {
@@ -107,8 +111,12 @@ export class HopFaults {
     const entry: Entry = { id: this.#nextId++, fault, seen: 0, fired: 0 }
     this.#entries.push(entry)
     this.#generation++
+    this.#onChange()
     const entries = this.#entries
-    const changed = () => this.#generation++
+    const changed = () => {
+      this.#generation++
+      this.#onChange()
+    }
     return {
       id: entry.id,
       get fired() {
@@ -126,6 +134,7 @@ export class HopFaults {
   clear(): void {
     this.#entries.length = 0
     this.#generation++
+    this.#onChange()
   }
 
   /** Decides what happens to one hop step and records the fault that acts, if any. */

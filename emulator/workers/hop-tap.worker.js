@@ -158,15 +158,39 @@ function pendingSnapshot() {
   return { waitUntil: [...waits.values()], sockets: [...sockets.values()] }
 }
 
-function safe(value) {
-  if (value === undefined) return undefined
+/** Where an event keeps a value already encoded as JSON (`[key, text]`); JSON.stringify skips symbol keys. */
+const ENCODED = Symbol('encoded value')
+
+/**
+ * Adds `value` to `event` under `key` as JSON text, encoded now (what the caller does with the value
+ * later does not change the report); big or unserialisable values are summarised. Undefined stays out.
+ */
+function withValue(event, key, value) {
+  if (value === undefined) return event
+  let text
   try {
-    const text = JSON.stringify(value)
-    if (text === undefined) return String(value)
-    return text.length > MAX_VALUE ? `[${text.length} bytes]` : JSON.parse(text)
+    text = JSON.stringify(value)
+    if (text === undefined) text = JSON.stringify(String(value))
+    else if (text.length > MAX_VALUE) text = JSON.stringify(`[${text.length} bytes]`)
   } catch {
-    return `[${Object.prototype.toString.call(value)}]`
+    text = JSON.stringify(`[${Object.prototype.toString.call(value)}]`)
   }
+  event[ENCODED] = [key, text]
+  return event
+}
+
+/** One report as JSON text: encoded once, when taken; pulls and verdicts join these texts as they are. */
+function encode(event) {
+  const text = JSON.stringify(event)
+  const value = event[ENCODED]
+  return value ? `${text.slice(0, -1)},${JSON.stringify(value[0])}:${value[1]}}` : text
+}
+
+/** A report body as Node reads it: the encoded events, and (when they changed) what pends in the isolate. */
+function reportBody(events, extra) {
+  const timersNow = timersSnapshot()
+  const rest = JSON.stringify({ ...(timersNow ? { timers: timersNow, ...pendingSnapshot() } : {}), ...extra })
+  return `{"events":[${events.join(',')}]${rest.length > 2 ? `,${rest.slice(1)}` : '}'}`
 }
 
 function frameText(data) {
@@ -180,7 +204,7 @@ function frameText(data) {
 
 const inflight = new Set()
 function post(path, body) {
-  const sent = hop.fetch(`http://hop${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const sent = hop.fetch(`http://hop${path}`, { method: 'POST', body })
   const settled = sent.then(
     () => inflight.delete(settled),
     () => inflight.delete(settled),
@@ -196,8 +220,7 @@ function post(path, body) {
 function takeReports() {
   const events = queue
   queue = []
-  const timersNow = timersSnapshot()
-  return { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}), p: prefix, s: sequence }
+  return reportBody(events, { p: prefix, s: sequence })
 }
 
 /** The binding and id of each object the tap has seen, by the name its events carry. */
@@ -210,35 +233,41 @@ function describe(event) {
   }
 }
 
-/** Reports an event; while faults are armed (or when asked), waits for Node's verdict. */
-async function report(event, needVerdict = armed) {
+/** Numbers an event and names its object: pulls and verdicts travel apart, the sequence number lets Node restore their order. */
+function number(event) {
   describe(event)
-  // Pulls and verdicts travel apart; the sequence number lets Node restore their order.
   event.s = ++sequence
   event.p = prefix
-  if (!needVerdict) {
-    queue.push(event)
-    if (queue.length > MAX_BUFFERED) {
-      const dropped = queue.splice(0, MAX_BUFFERED / 2).length
-      queue.push({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `${dropped} hop reports dropped: Node did not pull them` })
-    }
-    return undefined
+  return event
+}
+
+/** Adds a step that needs no verdict to the buffer Node pulls (a result, a close, any step while faults are off). */
+function reportLater(event) {
+  queue.push(encode(number(event)))
+  if (queue.length > MAX_BUFFERED) {
+    const dropped = queue.splice(0, MAX_BUFFERED / 2).length
+    queue.push(encode({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `${dropped} hop reports dropped: Node did not pull them` }))
   }
+}
+
+/** Reports a step and waits for Node's verdict on it (faults are armed). */
+async function report(event) {
+  number(event)
   // Verdicts already on their way carry earlier steps (an upgrade that tells which JSON-RPC request a
   // frame answers): this one must not overtake them, or Node would judge the step without them. A
   // pull's answer on its way is Node's to wait for (see HopTap#report).
   if (inflight.size > 0) await Promise.all([...inflight])
-  const events = queue.concat([event])
+  const events = queue
+  events.push(encode(event))
   queue = []
   try {
-    const timersNow = timersSnapshot()
-    const res = await post('/verdict', { events, timers: timersNow, ...(timersNow ? pendingSnapshot() : {}) })
+    const res = await post('/verdict', reportBody(events, {}))
     const verdict = await res.json()
     learnArmed(verdict.generation, Boolean(verdict.armed))
     return verdict
   } catch (error) {
     // The step passes unfaulted; say so rather than fail the traffic.
-    queue.push({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `verdict failed: ${String(error?.message ?? error)}` })
+    queue.push(encode({ kind: 'tap-error', name: event.name, s: ++sequence, p: prefix, message: `verdict failed: ${String(error?.message ?? error)}` }))
     return undefined
   }
 }
@@ -248,11 +277,6 @@ function learnArmed(generation, value) {
   if (generation < armedGeneration) return
   armedGeneration = generation
   armed = value
-}
-
-/** Reports a step that needs no verdict (a result, a close): it joins the buffer Node pulls. */
-function reportLater(event) {
-  report(event, false)
 }
 
 function sleep(ms) {
@@ -286,11 +310,12 @@ function learnFromRequest(request) {
   if (value) parseStamp(value)
 }
 
-function closeQuietly(socket, code, reason) {
+/** Closes a socket with `close` (its native method), passing the code only where one may be sent. */
+function closeQuietly(close, code, reason) {
   try {
     // 1005/1006 are reserved: they cannot be sent, only observed.
-    if (code && code !== 1005 && code !== 1006 && code >= 1000 && code < 5000) socket.close(code, reason || '')
-    else socket.close()
+    if (code && code !== 1005 && code !== 1006 && code >= 1000 && code < 5000) close(code, reason || '')
+    else close()
   } catch {
     // Already closed.
   }
@@ -310,21 +335,17 @@ async function tapFetch(stub, name, input, init) {
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (!isUpgrade) {
     const id = `${prefix}-f${++nextId}`
-    if (armed) await report({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url }, true)
-    else reportLater({ kind: 'fetch', id, name, exchange, method: request.method, url: request.url })
+    const step = { kind: 'fetch', id, name, exchange, method: request.method, url: request.url }
+    if (armed) await report(step)
+    else reportLater(step)
     const response = await stub.fetch(request)
     reportLater({ kind: 'fetch-result', id, name, status: response.status })
     return response
   }
   const conn = `${prefix}-w${++nextId}`
-  const verdict = await report({
-    kind: 'upgrade',
-    conn,
-    name,
-    exchange,
-    mcpMethod: headers.get('cf-mcp-method'),
-    mcpMessage: headers.get('cf-mcp-message'),
-  }, armed)
+  const upgrade = { kind: 'upgrade', conn, name, exchange, mcpMethod: headers.get('cf-mcp-method'), mcpMessage: headers.get('cf-mcp-message') }
+  // Only while faults are armed does the upgrade wait (for Node's verdict); otherwise it goes on at once.
+  const verdict = armed ? await report(upgrade) : reportLater(upgrade)
   if (verdict?.action === 'fail-upgrade') {
     reportLater({ kind: 'upgrade-result', conn, name, status: verdict.status, fault: verdict.fault })
     return new Response(verdict.body, { status: verdict.status })
@@ -334,97 +355,172 @@ async function tapFetch(stub, name, input, init) {
     reportLater({ kind: 'upgrade-result', conn, name, status: response.status })
     return response
   }
-  return plumb(response, conn, name)
+  return observeSocket(response, conn, name)
 }
 
-// Kept apart from tapFetch so the socket listeners' closures do not capture the stub: a stub
-// reachable from a live closure is an active reference that blocks eviction.
-function plumb(response, conn, name) {
-  const inner = response.webSocket
-  const pair = new WebSocketPair()
-  const outer = pair[0]
-  const relay = pair[1]
-  tapSockets.add(inner).add(relay).add(outer)
-  inner.accept()
-  relay.accept()
+/**
+ * Hop sockets the tap observes, each with how to relay it should the Worker hand it on to its client
+ * (see `relayPassedThrough`).
+ */
+const observedSockets = new WeakMap()
+
+/**
+ * Observes the hop's WebSocket without standing between its ends: the Worker gets the Durable
+ * Object's own socket and response (no relay pair, no extra copy of each frame). The tap's listeners
+ * are the socket's first, so it sees each DO→Worker frame and close before the Worker; the socket's
+ * own `send` and `close` report what the Worker sends. A verdict (faults armed, now or later on an
+ * open socket) holds a DO→Worker frame from the Worker's listeners (stopImmediatePropagation) and
+ * dispatches it again when it may pass; a Worker→DO frame is held before the native send.
+ * Kept apart from tapFetch so the listeners do not capture the stub: a stub reachable from a live
+ * closure is an active reference that blocks eviction.
+ */
+function observeSocket(response, conn, name) {
+  const socket = response.webSocket
+  tapSockets.add(socket)
+  const nativeSend = socket.send
+  const nativeClose = socket.close
+  // Events the tap dispatches again after a verdict: the Worker's listeners take them, the tap's skip them.
+  const replayed = new WeakSet()
   // Each direction keeps its order even when a verdict (delay) holds a frame back.
   const chains = { 'do->worker': Promise.resolve(), 'worker->do': Promise.resolve() }
   const counts = { 'do->worker': 0, 'worker->do': 0 }
-  let closed = false
-  const closeBoth = (code, reason) => {
-    closed = true
-    closeQuietly(inner, code, reason)
-    closeQuietly(relay, code, reason)
-  }
-  // Steps still waiting on a verdict per direction; while none waits, a frame passes at once (no
-  // promise hop on the relay).
+  // Steps still waiting on a verdict per direction; while none waits, a frame passes at once.
   const waiting = { 'do->worker': 0, 'worker->do': 0 }
-  const pass = (target, data) => {
-    if (closed) return
-    try {
-      target.send(data)
-    } catch {
-      // The other side is gone; its close is reported separately.
-    }
+  // A `close` fault ended the socket for the Worker: what the DO sends after it never reaches it.
+  let cut = false
+  const redispatch = (event) => {
+    replayed.add(event)
+    socket.dispatchEvent(event)
   }
-  const onFrame = (direction, target) => (event) => {
-    const data = event.data
-    const nth = ++counts[direction]
-    const frame = { kind: 'frame', conn, name, direction, nth, data: frameText(data) }
-    if (!armed && waiting[direction] === 0) {
-      reportLater(frame)
-      return pass(target, data)
-    }
+  const pass = (direction, data) => {
+    if (cut) return
+    if (direction === 'worker->do') {
+      try {
+        nativeSend.call(socket, data)
+      } catch {
+        // The socket closed meanwhile; its close is reported separately.
+      }
+    } else redispatch(new MessageEvent('message', { data }))
+  }
+  const faultClose = (code, reason) => {
+    if (cut) return
+    cut = true
+    closeQuietly((...args) => nativeClose.apply(socket, args), code, reason)
+    // The DO learns of the close from the socket; the Worker from the close event it would have had.
+    redispatch(new CloseEvent('close', { code, reason, wasClean: true }))
+  }
+  // Runs a step in its direction's order; held steps wait for Node's verdict.
+  const hold = (direction, frame, data) => {
     waiting[direction]++
     const step = async () => {
       try {
-        const v = await report(frame, armed)
-        if (closed || v?.action === 'drop') return
+        const v = armed ? await report(frame) : reportLater(frame)
+        if (cut || v?.action === 'drop') return
         if (v?.action === 'delay') await sleep(v.ms)
-        if (v?.action === 'close') return closeBoth(v.code, v.reason)
-        pass(target, data)
+        if (v?.action === 'close') return faultClose(v.code, v.reason)
+        pass(direction, data)
       } finally {
         waiting[direction]--
       }
     }
     chains[direction] = chains[direction].then(step, step)
   }
-  const onClose = (direction, target) => (event) => {
-    const step = () => {
-      reportLater({ kind: 'close', conn, name, direction, code: event.code, reason: event.reason, wasClean: event.wasClean })
-      if (!closed) {
-        closed = true
-        closeQuietly(target, event.code, event.reason)
-      }
+  const frameOf = (direction, data) => ({ kind: 'frame', conn, name, direction, nth: ++counts[direction], data: frameText(data) })
+
+  socket.addEventListener('message', (event) => {
+    if (replayed.has(event)) return
+    if (cut) return event.stopImmediatePropagation()
+    const frame = frameOf('do->worker', event.data)
+    if (!armed && waiting['do->worker'] === 0) return reportLater(frame)
+    event.stopImmediatePropagation()
+    hold('do->worker', frame, event.data)
+  })
+  socket.addEventListener('close', (event) => {
+    if (replayed.has(event)) return
+    const closed = { kind: 'close', conn, name, direction: 'do->worker', code: event.code, reason: event.reason, wasClean: event.wasClean }
+    if (cut) {
+      reportLater(closed)
+      return event.stopImmediatePropagation()
     }
     // A close waits behind frames still held by a verdict, so it cannot overtake them.
-    if (waiting[direction] === 0) step()
-    else chains[direction] = chains[direction].then(step, step)
+    if (waiting['do->worker'] === 0) return reportLater(closed)
+    event.stopImmediatePropagation()
+    const step = () => {
+      reportLater(closed)
+      redispatch(new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean }))
+    }
+    chains['do->worker'] = chains['do->worker'].then(step, step)
+  })
+  socket.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }))
+  // Own properties of this one socket (nothing global): what the Worker sends is seen before it leaves.
+  socket.send = function send(...args) {
+    const frame = frameOf('worker->do', args[0])
+    if (!armed && waiting['worker->do'] === 0) {
+      reportLater(frame)
+      return nativeSend.apply(socket, args)
+    }
+    hold('worker->do', frame, args[0])
   }
-  inner.addEventListener('message', onFrame('do->worker', relay))
-  relay.addEventListener('message', onFrame('worker->do', inner))
-  inner.addEventListener('close', onClose('do->worker', relay))
-  relay.addEventListener('close', onClose('worker->do', inner))
-  inner.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }))
+  socket.close = function close(...args) {
+    const [code, reason] = args
+    const step = () => {
+      reportLater({ kind: 'close', conn, name, direction: 'worker->do', code: code ?? 1005, reason: reason ?? '', wasClean: true })
+      if (!cut) nativeClose.apply(socket, args)
+    }
+    // Frames the Worker sent before its close go first, even when a verdict holds them.
+    if (waiting['worker->do'] === 0) return step()
+    chains['worker->do'] = chains['worker->do'].then(step, step)
+  }
+  // Should the Worker hand the socket on to its client, the runtime would pump it out of the tap's
+  // sight: the tap then takes the Worker's place, through a relay pair, and the client gets the pair's
+  // other end. Its frames pass the listeners and the `send` above, faults included.
+  observedSockets.set(socket, (passed) => {
+    const pair = new WebSocketPair()
+    const outer = pair[0]
+    const relay = pair[1]
+    tapSockets.add(outer).add(relay)
+    nativeAccept.call(socket)
+    relay.accept()
+    socket.addEventListener('message', (event) => {
+      try {
+        relay.send(event.data)
+      } catch {
+        // The client is gone; its close is reported when it reaches the socket.
+      }
+    })
+    socket.addEventListener('close', (event) => closeQuietly((...args) => relay.close(...args), event.code, event.reason))
+    relay.addEventListener('message', (event) => socket.send(event.data))
+    relay.addEventListener('close', (event) => closeQuietly((...args) => socket.close(...args), event.code, event.reason))
+    return new Response(null, { status: 101, webSocket: outer, headers: passed.headers })
+  })
   reportLater({ kind: 'upgrade-result', conn, name, status: 101 })
-  return new Response(null, { status: 101, webSocket: outer, headers: response.headers })
+  return response
+}
+
+/** A Worker's fetch answer; relays a hop socket the Worker handed on to its client (see `observeSocket`). */
+function relayPassedThrough(answer) {
+  const relayed = (response) => {
+    const socket = response instanceof Response ? response.webSocket : undefined
+    const relay = socket ? observedSockets.get(socket) : undefined
+    return relay ? relay(response) : response
+  }
+  return typeof answer?.then === 'function' ? answer.then(relayed) : relayed(answer)
 }
 
 /** An RPC call while faults are armed: Node's verdict may drop or delay it, so it is awaited here. */
 async function tapRpc(stub, name, method, args) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
-  const verdict = await report({ kind: 'rpc', id, name, exchange, method, args: safe(args) }, armed)
+  const verdict = await report(withValue({ kind: 'rpc', id, name, exchange, method }, 'args', args))
   if (verdict?.action === 'drop') return undefined
   if (verdict?.action === 'delay') await sleep(verdict.ms)
-  // Results need no verdict: they join the batch, which the held invocation delivers.
-  const settle = (event) => reportLater(event)
+  // Results need no verdict: they join the buffer Node pulls.
   try {
     const result = await stub[method](...args)
-    await settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(result) })
+    reportLater(withValue({ kind: 'rpc-result', id, name, method, ok: true }, 'value', result))
     return result
   } catch (error) {
-    await settle({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) })
+    reportLater({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) })
     throw error
   }
 }
@@ -432,11 +528,12 @@ async function tapRpc(stub, name, method, args) {
 
 /** Takes the front door's stamp off an SSE message's forwarded request headers (McpAgent passes them by RPC). */
 function takeRpcStamp(method, args) {
+  if (method !== 'onSSEMcpMessage') return undefined
   const headers = args[2]?.requestInfo?.headers
-  if (method !== 'onSSEMcpMessage' || !headers || typeof headers !== 'object' || headers[STAMP] === undefined) return undefined
-  const stamp = new Headers({ [STAMP]: headers[STAMP] })
+  const value = headers && typeof headers === 'object' ? headers[STAMP] : undefined
+  if (typeof value !== 'string') return undefined
   delete headers[STAMP]
-  return readStamp(stamp)
+  return parseStamp(value)
 }
 
 /**
@@ -446,12 +543,11 @@ function takeRpcStamp(method, args) {
 function observeRpc(stub, name, method, callable, args) {
   const id = `${prefix}-r${++nextId}`
   const exchange = takeRpcStamp(method, args)
-  reportLater({ kind: 'rpc', id, name, exchange, method, args: safe(args) })
-  const settle = (event) => reportLater(event)
+  reportLater(withValue({ kind: 'rpc', id, name, exchange, method }, 'args', args))
   const result = Reflect.apply(callable, stub, args)
   Promise.resolve(result).then(
-    (value) => settle({ kind: 'rpc-result', id, name, method, ok: true, value: safe(value) }),
-    (error) => settle({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) }),
+    (value) => reportLater(withValue({ kind: 'rpc-result', id, name, method, ok: true }, 'value', value)),
+    (error) => reportLater({ kind: 'rpc-result', id, name, method, ok: false, error: String(error?.message ?? error) }),
   )
   return result
 }
@@ -553,12 +649,13 @@ function isFlushRequest(request) {
 }
 
 /**
- * Node's pull: it asks (by name, never through the front door, which strips every `x-mcp-harness-*`
- * header, and only with its token) on a timer, and at once before it reads sessions or evicts. The
- * answer carries the buffered reports and the last sequence number, so Node knows what to wait for.
+ * Node's pull: it asks (on workerd's own socket, routed to this Worker by name, never through the
+ * front door, which strips every `x-mcp-harness-*` header, and only with its token) on a timer, at
+ * once before it reads sessions or evicts, and when the faults change (the pull carries the stamp).
+ * The answer carries the buffered reports and the last sequence number, so Node knows what to wait for.
  */
 function answerFlush() {
-  return new Response(JSON.stringify(takeReports()), { headers: { 'content-type': 'application/json' } })
+  return new Response(takeReports(), { headers: { 'content-type': 'application/json' } })
 }
 
 /** Wraps the Worker's default export (an object, or a WorkerEntrypoint class) so its handlers get `tapEnv(env)`. */
@@ -577,11 +674,10 @@ export function wrapHop(worker) {
         configurable: true,
         writable: true,
         value(...args) {
-          if (handler === 'fetch') {
-            if (isFlushRequest(args[0])) return answerFlush()
-            learnFromRequest(args[0])
-          }
-          return original.apply(this, args)
+          if (handler !== 'fetch') return original.apply(this, args)
+          learnFromRequest(args[0])
+          if (isFlushRequest(args[0])) return answerFlush()
+          return relayPassedThrough(original.apply(this, args))
         },
       })
     }
@@ -594,11 +690,10 @@ export function wrapHop(worker) {
     const original = worker[handler]
     if (typeof original !== 'function') continue
     wrapped[handler] = function (first, env, ctx, ...rest) {
-      if (handler === 'fetch') {
-        if (isFlushRequest(first)) return answerFlush()
-        learnFromRequest(first)
-      }
-      return original.call(worker, first, tapEnv(env), ctx, ...rest)
+      if (handler !== 'fetch') return original.call(worker, first, tapEnv(env), ctx, ...rest)
+      learnFromRequest(first)
+      if (isFlushRequest(first)) return answerFlush()
+      return relayPassedThrough(original.call(worker, first, tapEnv(env), ctx, ...rest))
     }
   }
   return wrapped
