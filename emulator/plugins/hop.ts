@@ -538,12 +538,11 @@ export class HopTap {
         break
     }
     if (!recorded) return step
-    const wasState = session.state
     // Only steps that reach the DO make it live again; closes of sockets an eviction dropped do not.
     if (recorded.type === 'rpc' || recorded.type === 'upgrade' || recorded.type === 'fetch' || (recorded.type === 'frame' && recorded.direction === 'worker->do')) session.state = 'active'
     const transcriptEvent = this.#transcript.record(recorded)
     session.lastEventAt = transcriptEvent.t
-    for (const listener of this.#listeners) listener(session, { ...recorded, previousState: wasState })
+    for (const listener of this.#listeners) listener(session, recorded)
     return step
   }
 
