@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { parseOptions } from './zod-error.ts'
-import { DEFAULT_REDACTED_HEADERS } from './redact/index.ts'
+import { DEFAULT_REDACTED_HEADERS, type Redactor } from './redact/index.ts'
 import { redactEvent, redactHeaderRecord } from './redact/event.ts'
 
 export type TranscriptLayer = 'client' | 'hop' | 'lifecycle' | 'upstream' | 'harness'
@@ -79,12 +79,10 @@ export class Transcript {
    * rules cassettes use (credential headers, OAuth codes, verifiers, tokens, client secrets): secrets
    * never sit in memory, nor reach `/v1/transcript`.
    */
-  record(input: TranscriptEventInput): TranscriptEvent {
-    const event = {
-      ...redactEvent(input),
-      seq: this.#nextSeq++,
-      t: Math.round((performance.now() - this.#start) * 10) / 10,
-    } as TranscriptEvent
+  record(input: TranscriptEventInput, redactors?: Redactor[]): TranscriptEvent {
+    const event = redactEvent(input, redactors) as TranscriptEvent
+    event.seq = this.#nextSeq++
+    event.t = Math.round((performance.now() - this.#start) * 10) / 10
     this.#events.push(event)
     if (this.#events.length > this.#maxEvents) this.#truncate()
     for (const listener of this.#listeners) {

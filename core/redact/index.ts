@@ -74,7 +74,7 @@ export function redactFields(names: string[]): Redactor {
     name: `fields(${[...set].join(',')})`,
     field: (name, value) => (set.has(name.toLowerCase()) && value !== '' ? redacted(name) : undefined),
     // Only strings: a JSON-RPC error's numeric `code` is protocol, not a secret.
-    json: (_path, key, value) => (set.has(key.toLowerCase()) && typeof value === 'string' && value !== '' ? redacted(key) : undefined),
+    json: (_path, key, value) => (typeof value === 'string' && value !== '' && set.has(key.toLowerCase()) ? redacted(key) : undefined),
   }
 }
 
@@ -115,17 +115,24 @@ export function applyFieldRedactors(params: URLSearchParams, redactors: Redactor
   return out
 }
 
-/** Applies redactors to every value of a JSON document, depth first. */
+/** Applies redactors to every value of a JSON document, depth first; returns a copy. */
 export function applyJsonRedactors(value: unknown, redactors: Redactor[], path = '$', key = ''): unknown {
-  for (const r of redactors) {
-    if (!r.json || path === '$') continue
-    const replaced = r.json(path, key, value)
-    if (replaced !== undefined) return replaced
+  if (path !== '$') {
+    for (const r of redactors) {
+      if (!r.json) continue
+      const replaced = r.json(path, key, value)
+      if (replaced !== undefined) return replaced
+    }
   }
-  if (Array.isArray(value)) return value.map((item, index) => applyJsonRedactors(item, redactors, `${path}.${index}`, String(index)))
+  // Plain loops: every transcript event passes here, most of them on the request path.
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length)
+    for (let index = 0; index < value.length; index++) out[index] = applyJsonRedactors(value[index], redactors, `${path}.${index}`, String(index))
+    return out
+  }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = applyJsonRedactors(v, redactors, `${path}.${k}`, k)
+    for (const k of Object.keys(value)) out[k] = applyJsonRedactors((value as Record<string, unknown>)[k], redactors, `${path}.${k}`, k)
     return out
   }
   return value

@@ -51,3 +51,29 @@ describe('HopTap pulls', () => {
     expect(transcript.events).toEqual([])
   })
 })
+
+describe('HopTap redaction', () => {
+  test('credentials a Worker names itself (props, RPC values) are redacted before they are stored; JSON-RPC fields that only look alike are kept', async () => {
+    const props = { accessToken: 'gho_secret1234', user: 'octocat' }
+    const message = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'add', _meta: { progressToken: 'p-1' } } }
+    const { tap, transcript } = tapWith([
+      {
+        events: [
+          { kind: 'rpc', id: 'r1', name: 'obj', method: 'updateProps', args: [props], s: 1, p: 'iso1' },
+          { kind: 'rpc-result', id: 'r1', name: 'obj', method: 'updateProps', ok: true, value: { githubToken: 'ghp_secret5678', count: 1 }, s: 2, p: 'iso1' },
+          { kind: 'frame', conn: 'w1', name: 'obj', direction: 'worker->do', nth: 1, data: JSON.stringify(message), s: 3, p: 'iso1' },
+        ],
+        s: 3,
+      },
+    ])
+    await tap.settled()
+    const [call] = transcript.filter({ layer: 'hop', type: 'rpc' })
+    const [result] = transcript.filter({ layer: 'hop', type: 'rpc-result' })
+    const [frame] = transcript.filter({ layer: 'hop', type: 'frame' })
+    expect(call!.args).toEqual([{ accessToken: '<redacted:accessToken>', user: 'octocat' }])
+    expect(result!.value).toEqual({ githubToken: '<redacted:githubToken>', count: 1 })
+    expect(JSON.stringify(transcript.events)).not.toMatch(/gho_secret1234|ghp_secret5678/)
+    // Frames get the default rules only: a progress token is protocol, not a credential.
+    expect(frame!.message).toEqual(message)
+  })
+})

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createParser } from 'eventsource-parser'
 import { z } from 'zod'
 import type { Transcript } from '../../core/transcript.ts'
-import { applyJsonRedactors, defaultRedactors } from '../../core/redact/index.ts'
+import { defaultRedactors } from '../../core/redact/index.ts'
 import { redactCredentialKeys } from '../../core/redact/event.ts'
 import { HopFaults, type HopStep } from './hop-faults.ts'
 import type { EmulatorPlugin, PluginContext } from './types.ts'
@@ -115,11 +115,6 @@ const STALE_MS = 2_000
 /** Props and RPC values carry credentials under names a Worker picks (`accessToken`): the defaults plus those. */
 const HOP_REDACTORS = [...defaultRedactors, redactCredentialKeys()]
 const TAP_SOURCE = new URL('../workers/hop-tap.worker.js', import.meta.url)
-
-/** Replaces values under sensitive keys (props often carry access tokens). */
-function redact(value: unknown): unknown {
-  return applyJsonRedactors(value, HOP_REDACTORS)
-}
 
 /** Splits a DO name into the session it serves. */
 export function parseObjectName(name: string): { id: string; transport: SessionInfo['transport'] } {
@@ -367,15 +362,22 @@ export class HopTap {
     if (body.timers) this.#timers = body.timers
     if (body.waitUntil) this.#waitUntil = body.waitUntil
     if (body.sockets) this.#sockets = body.sockets
-    for (const event of body.events) {
-      // A report that arrives after the gap it left was skipped is recorded late, never dropped.
-      if ((event.s as number) < (this.#expected.get(event.p as string) ?? 1)) this.#record(event)
-      else this.#pending.set(`${event.p}:${event.s}`, event)
-    }
     const isVerdict = path.startsWith('/verdict')
     const last = body.events.at(-1)
+    let step: HopStep | undefined
+    for (const event of body.events) {
+      const expected = this.#expected.get(event.p as string) ?? 1
+      // A report that arrives after the gap it left was skipped is recorded late, never dropped.
+      if ((event.s as number) < expected) this.#record(event)
+      else if (event.s === expected && this.#pending.size === 0) {
+        // The common case (a pull brings its events in order, nothing waits): recorded at once.
+        this.#expected.set(event.p as string, expected + 1)
+        const result = this.#record(event)
+        if (event === last) step = result
+      } else this.#pending.set(`${event.p}:${event.s}`, event)
+    }
     // A verdict cannot wait for stragglers: everything up to its own step is recorded now.
-    const step = this.#drain(isVerdict && last ? last : undefined)
+    step ??= this.#drain(isVerdict && last ? last : undefined)
     const verdict = isVerdict && step ? this.faults.verdict(step) : undefined
     return { armed: this.faults.armed, generation: this.faults.generation, ...verdict }
   }
@@ -516,7 +518,7 @@ export class HopTap {
         recorded = { ...base, type: 'socket-error', conn: event.conn, ...ex, direction: event.direction, message: event.message }
         break
       case 'rpc': {
-        const args = redact(event.args)
+        const args = event.args
         this.#calls.set(event.id!, { name: event.name, at: performance.now() })
         if (event.method === 'onSSEMcpMessage' && Array.isArray(args)) this.#rememberRequests(event.name, args[1])
         const methods = event.method === 'onSSEMcpMessage' && Array.isArray(args) ? this.#methodsOf(event.name, args[1]) : []
@@ -526,7 +528,7 @@ export class HopTap {
       }
       case 'rpc-result':
         this.#calls.delete(event.id!)
-        recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: redact(event.value) } : { error: event.error }) }
+        recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: event.value } : { error: event.error }) }
         break
       case 'fetch':
         this.#calls.set(event.id!, { name: event.name, at: performance.now() })
@@ -540,7 +542,9 @@ export class HopTap {
     if (!recorded) return step
     // Only steps that reach the DO make it live again; closes of sockets an eviction dropped do not.
     if (recorded.type === 'rpc' || recorded.type === 'upgrade' || recorded.type === 'fetch' || (recorded.type === 'frame' && recorded.direction === 'worker->do')) session.state = 'active'
-    const transcriptEvent = this.#transcript.record(recorded)
+    // RPC arguments and values (props often carry access tokens) get the wider rules; none of the
+    // event's other keys match them, so one pass over the whole event does it.
+    const transcriptEvent = this.#transcript.record(recorded, recorded.type === 'rpc' || recorded.type === 'rpc-result' ? HOP_REDACTORS : undefined)
     session.lastEventAt = transcriptEvent.t
     for (const listener of this.#listeners) listener(session, recorded)
     return step

@@ -283,7 +283,7 @@ function sleep(ms) {
   return new Promise((resolve) => native.setTimeout.call(globalThis, resolve, ms))
 }
 
-/** Reads (and removes) the front door's stamp: which client exchange caused this hop step. */
+/** Reads the front door's stamp: which client exchange caused this hop step (and whether faults are set). */
 function parseStamp(value) {
   const stamp = {}
   for (const part of value.split(';')) {
@@ -292,13 +292,6 @@ function parseStamp(value) {
   }
   learnArmed(Number(stamp.g) || 0, stamp.f === '1')
   return Number(stamp.e) || undefined
-}
-
-function readStamp(headers) {
-  const value = headers.get(STAMP)
-  if (value === null) return undefined
-  headers.delete(STAMP)
-  return parseStamp(value)
 }
 
 /**
@@ -322,14 +315,20 @@ function closeQuietly(close, code, reason) {
 }
 
 async function tapFetch(stub, name, input, init) {
-  const original = input instanceof Request && init === undefined ? input : new Request(input, init)
-  // A copy only to take the stamp off (the Worker's own Request stays as it made it).
-  let request = original
+  let request = input instanceof Request && init === undefined ? input : new Request(input, init)
   let exchange
-  if (original.headers.has(STAMP)) {
-    const headers = new Headers(original.headers)
-    exchange = readStamp(headers)
-    request = new Request(original, { headers })
+  const stamp = request.headers.get(STAMP)
+  if (stamp !== null) {
+    exchange = parseStamp(stamp)
+    try {
+      // The header is the front door's, never the Worker's: it comes off the Request the Worker made.
+      request.headers.delete(STAMP)
+    } catch {
+      // Immutable headers (the Worker passes the request it received on): a copy without the stamp.
+      const headers = new Headers(request.headers)
+      headers.delete(STAMP)
+      request = new Request(request, { headers })
+    }
   }
   const headers = request.headers
   const isUpgrade = headers.get('upgrade')?.toLowerCase() === 'websocket'
