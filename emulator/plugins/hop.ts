@@ -585,9 +585,11 @@ function setup(ctx: PluginContext, options: z.output<typeof HopOptionsSchema>) {
   // the front door, and it takes one plain HTTP exchange on a kept-alive connection (Miniflare's
   // getWorker() proxy costs about twice the CPU, and Node pulls five times a second under traffic).
   let agent: import('undici').Agent | undefined
+  // Loaded on the first pull, once: the pull runs five times a second under traffic.
+  let undici: Promise<typeof import('undici')> | undefined
   tap.bindPull(async () => {
     const entry = await ctx.miniflare().ready
-    const { Agent, request } = await import('undici')
+    const { Agent, request } = await (undici ??= import('undici'))
     agent ??= new Agent({ connections: 1 })
     // The pull also tells the isolate whether faults are set (the stamp client requests carry).
     const headers = { [HOP_FLUSH_HEADER]: flushToken, [HOP_STAMP_HEADER]: `g=${tap.faults.generation};f=${tap.faults.armed ? 1 : 0}`, 'mf-route-override': ctx.appWorkerName }
