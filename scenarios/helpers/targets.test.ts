@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { isHarnessError } from '../../emulator/index.ts'
-import { freePort, parseTargetSpec, remoteSkipReason, targetFromEnv, urlTarget, wranglerErrorLine } from './targets.ts'
+import { freePort, parseTargetSpec, remoteSkipReason, targetFromEnv, urlTarget, wranglerErrorLine, wranglerReadyUrl } from './targets.ts'
 
 describe('targets', () => {
   test('MCP_HARNESS_TARGET picks the emulator by default, wrangler dev, or a URL', () => {
@@ -46,5 +46,11 @@ describe('parity targets', () => {
     const log = '\x1b[33m▲ [WARNING]\x1b[0m something\n\n\x1b[31m✘ \x1b[41;31m[\x1b[41;97mERROR\x1b[41;31m]\x1b[0m \x1b[1mCould not access `api.cloudflare.com`.\x1b[0m\n\n✘ [ERROR] fetch failed\n'
     expect(wranglerErrorLine(log)).toBe('Could not access `api.cloudflare.com`.')
     expect(wranglerErrorLine('Ready on http://127.0.0.1:8787')).toBeUndefined()
+  })
+
+  test('wranglerReadyUrl reads the port wrangler bound (it is started on port 0), and nothing before it says so', () => {
+    expect(wranglerReadyUrl('\x1b[32m[wrangler:info]\x1b[0m Ready on \x1b[1mhttp://127.0.0.1:34005\x1b[0m\n')?.href).toBe('http://127.0.0.1:34005/')
+    expect(wranglerReadyUrl('[wrangler:info] Ready on http://127.0.0.1:34005\n[wrangler:info] GET / 200 OK (3ms)\n')?.href).toBe('http://127.0.0.1:34005/')
+    expect(wranglerReadyUrl('⛅️ wrangler 4.x\n')).toBeUndefined()
   })
 })

@@ -140,6 +140,12 @@ export function remoteTarget(options: WranglerDevTargetOptions = {}): Target {
 /** wrangler's error lines: `✘ [ERROR] ...` (the marker differs without a TTY), or an uncaught throw. */
 const WRANGLER_ERROR = /^(?:✘ |X )?\[ERROR\]\s*(.+)$/m
 
+/** The address wrangler said it serves on (`Ready on http://127.0.0.1:PORT`), or undefined before it says so. */
+export function wranglerReadyUrl(log: string): URL | undefined {
+  const match = /Ready on (http:\/\/\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ''))
+  return match ? new URL('/', match[1]) : undefined
+}
+
 /** The first error wrangler printed, as one line (wrangler's own words), or undefined. */
 export function wranglerErrorLine(log: string): string | undefined {
   const match = WRANGLER_ERROR.exec(log.replace(/\x1b\[[0-9;]*m/g, ''))
@@ -160,9 +166,11 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
     },
     async start() {
       if (child) return
-      const port = await freePort()
       const wranglerBin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js')
-      const args = [wranglerBin, 'dev', ...modeArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), ...(config ? ['--config', config] : []), '--show-interactive-dev-session=false', '--log-level', 'warn']
+      // Port 0: wrangler binds a free port itself and names it ("Ready on", logged at info). A port
+      // picked here first could be taken by another process before wrangler binds it, and that
+      // process would then answer in wrangler's place.
+      const args = [wranglerBin, 'dev', ...modeArgs, '--ip', '127.0.0.1', '--port', '0', '--inspector-port', '0', ...(config ? ['--config', config] : []), '--show-interactive-dev-session=false', '--log-level', 'info']
       const running = spawn(process.execPath, args, {
         cwd: config ? path.dirname(config) : process.cwd(),
         // No metrics, no update check, no request.cf download from workers.cloudflare.com.
@@ -174,20 +182,30 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
       let log = ''
       running.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
       running.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-      const url = new URL(`http://127.0.0.1:${port}/`)
       const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
+      let url: URL | undefined
       // "Ready on" is printed before the runtime answers; poll until it does. Stop at the first
       // error wrangler prints (bad credentials, a build error): it will not recover by itself.
       while (Date.now() < deadline && running.exitCode === null && !wranglerErrorLine(log)) {
+        url ??= wranglerReadyUrl(log)
         try {
-          await fetch(url, { signal: AbortSignal.timeout(1_000) })
-          baseUrl = url
-          return
+          if (url) {
+            await fetch(url, { signal: AbortSignal.timeout(1_000) })
+            baseUrl = url
+            return
+          }
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, 200))
+          // Not answering yet.
         }
+        await new Promise((resolve) => setTimeout(resolve, 200))
       }
-      const reason = wranglerErrorLine(log) ?? (running.exitCode !== null ? `wrangler exited with code ${running.exitCode}` : `it did not answer on ${url.href} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`)
+      const reason =
+        wranglerErrorLine(log) ??
+        (running.exitCode !== null
+          ? `wrangler exited with code ${running.exitCode}`
+          : url
+            ? `it did not answer on ${url.href} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`
+            : `it did not say where it listens ("Ready on") within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`)
       await target.stop()
       throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev ${modeArgs.join(' ')} for ${config ?? process.cwd()}: ${reason}`, { cause: new Error(log.slice(-4000)) })
     },
