@@ -20,6 +20,38 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
 }
 
+/**
+ * The ratio `percentile(a) / percentile(b)`, unrounded, and its 90% confidence interval by a paired
+ * block bootstrap: `a[i]` and `b[i]` are the samples of round `i` (measured next to each other), and
+ * each resample draws whole rounds, the same for both sides, so drift between rounds stays paired
+ * and the correlation inside a round is kept. Seeded: the same samples give the same interval.
+ */
+export function ratioWithInterval(a: number[][], b: number[][], p: number, resamples = 1_000, seed = 1): { ratio: number; low: number; high: number } {
+  if (a.length !== b.length || a.length === 0) throw new Error(`ratioWithInterval needs the same number of rounds on both sides (got ${a.length} and ${b.length})`)
+  const ratio = percentile(a.flat(), p) / percentile(b.flat(), p)
+  // mulberry32: a small, well-mixed seeded generator (Math.random cannot be seeded).
+  let state = seed >>> 0
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const ratios: number[] = []
+  for (let r = 0; r < resamples; r++) {
+    const left: number[] = []
+    const right: number[] = []
+    for (let i = 0; i < a.length; i++) {
+      const round = Math.floor(random() * a.length)
+      for (const value of a[round]!) left.push(value)
+      for (const value of b[round]!) right.push(value)
+    }
+    ratios.push(percentile(left, p) / percentile(right, p))
+  }
+  return { ratio, low: percentile(ratios, 5), high: percentile(ratios, 95) }
+}
+
 /** p50 / p95 / min / max of a sample, rounded. */
 export function summarize(values: number[]): { n: number; p50: number; p95: number; min: number; max: number } {
   return { n: values.length, p50: round(percentile(values, 50)), p95: round(percentile(values, 95)), min: round(Math.min(...values)), max: round(Math.max(...values)) }
