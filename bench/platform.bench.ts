@@ -11,6 +11,7 @@
  * @example npm run bench -- platform --shapes-only   # only the call shapes (no eviction, no idle wait)
  * @example npm run bench -- platform --shapes-only --only concurrent   # shapes whose name contains the word
  * @example npm run bench -- platform --shapes-only --control   # with the bare-vs-bare noise floor
+ * @example npm run bench -- platform --shapes-only --calls 3000 --control --pin   # the goal run: processes pinned to CPUs
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -90,10 +91,10 @@ const SHAPES: { name: string; samples: number; run: (session: Session) => Promis
   { name: '32 concurrent add', samples: Math.ceil(CALLS / 8), run: (s) => concurrent(s, 32) },
 ]
 
-/** CPU time (ms) of every workerd process this one started (through Miniflare), from /proc; 0 where /proc is missing. */
-async function workerdCpuMs(): Promise<number> {
+/** The workerd processes this one started (through Miniflare), each with its CPU time (ms), from /proc; none where /proc is missing. */
+async function workerdProcesses(): Promise<{ pid: number; cpuMs: number }[]> {
   const tick = 100 // USER_HZ on Linux
-  let total = 0
+  const found: { pid: number; cpuMs: number }[] = []
   try {
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue
@@ -101,12 +102,33 @@ async function workerdCpuMs(): Promise<number> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       // fields[1] = ppid, [11] = utime, [12] = stime (after the command name).
       if (Number(fields[1]) !== process.pid || !stat.includes('(workerd)')) continue
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / tick
+      found.push({ pid: Number(pid), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / tick })
     }
   } catch {
-    return 0
+    return []
   }
-  return total
+  return found
+}
+async function workerdCpuMs(): Promise<number> {
+  return (await workerdProcesses()).reduce((sum, p) => sum + p.cpuMs, 0)
+}
+
+/**
+ * With `--pin` (Linux, taskset): this process on the first CPU, every runtime on the last, all
+ * threads. Where the scheduler puts each process otherwise differs from one process to the next and
+ * stays so for the run: two identical bare emulators then differ by several percent (the noise floor).
+ */
+async function pinProcesses(): Promise<string> {
+  const cpus = os.cpus().length
+  if (cpus < 2) return 'not pinned: one CPU'
+  const { execFileSync } = await import('node:child_process')
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+    for (const { pid } of await workerdProcesses()) execFileSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(pid)], { stdio: 'ignore' })
+  } catch (error) {
+    throw new Error(`--pin needs taskset (util-linux) on Linux: ${(error as Error).message}`)
+  }
+  return `pinned: Node on CPU 0, workerd on CPU ${cpus - 1}`
 }
 
 function expectText(text: string, expected: string) {
@@ -123,6 +145,8 @@ async function concurrent(session: Session, n: number) {
 const tapped = await createEmulator({ config: CONFIG, ...silent })
 const bare = await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } })
 const control = CONTROL ? await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } }) : undefined
+const PIN = process.argv.includes('--pin')
+if (PIN) report.placement = await pinProcesses()
 try {
   for (const transport of ['streamable-http', 'sse'] as Transport[]) {
     const sessions: Partial<Record<Kind, Session>> = { tap: await connect(tapped, transport), bare: await connect(bare, transport) }
@@ -269,6 +293,6 @@ report.evictions = EVICTIONS
 const file = await writeResult('platform', report)
 console.log(markdownTable(['call shape (same run, interleaved)', 'tap / bare p50 ms', 'p50 ratio (90% interval)', 'tap / bare p95 ms', 'p95 ratio (90% interval)', '<= 1.05 / 1.10', 'CPU ms node+workerd, tap / bare', ...(CONTROL ? ['noise floor: bare / bare p50 / p95'] : [])], rows))
 if (lifecycleRows.length) console.log(`\n${markdownTable(['measure', 'value', 'note'], lifecycleRows)}`)
-console.log(`machine load ${os.loadavg().map(round).join(' ')}`)
+console.log(`machine load ${os.loadavg().map(round).join(' ')}${report.placement ? `; ${report.placement}` : ''}`)
 if (report.hopEventsRecorded === 0) throw new Error('the tapped emulator recorded no hop events: the tap did not observe the calls it was measured on')
 console.log(`\nWritten: ${file}`)
