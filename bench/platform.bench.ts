@@ -11,7 +11,7 @@
  * @example npm run bench -- platform --shapes-only   # only the call shapes (no eviction, no idle wait)
  * @example npm run bench -- platform --shapes-only --only concurrent   # shapes whose name contains the word
  * @example npm run bench -- platform --shapes-only --control   # with the bare-vs-bare noise floor
- * @example npm run bench -- platform --shapes-only --calls 3000 --control --pin   # the goal run: processes pinned to CPUs
+ * @example npm run bench -- platform --shapes-only --calls 3000 --control --pin --instances 2   # the goal run
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -20,7 +20,7 @@ import { ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { readdir, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { createEmulator, type Emulator } from '../emulator/index.ts'
-import { markdownTable, ratioWithInterval, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, percentile, ratioWithInterval, round, summarize, writeResult } from './lib.ts'
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`)
@@ -65,6 +65,8 @@ const hundredths = (value: number) => Math.round(value * 100) / 100
 const report: Record<string, unknown> = {}
 const rows: (string | number)[][] = []
 const lifecycleRows: (string | number)[][] = []
+/** Per shape, what turns its samples into the report's figures (run after the measuring). */
+const summaries: (() => void)[] = []
 const SKIP_LIFECYCLE = process.argv.includes('--shapes-only')
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const CONTROL = process.argv.includes('--control')
@@ -142,17 +144,25 @@ async function concurrent(session: Session, n: number) {
   answers.forEach((text, i) => expectText(text, String(i + 1)))
 }
 
-const tapped = await createEmulator({ config: CONFIG, ...silent })
-const bare = await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } })
-const control = CONTROL ? await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } }) : undefined
+// With `--instances K`, each kind has K emulators and the rounds take them in turn: two emulators
+// of the same kind differ by a few percent for as long as they run (the noise floor shows it), and
+// K of them average that out instead of handing it to the ratio.
+const INSTANCES = Math.max(1, arg('instances', 1))
+const emulators: Record<Kind, Emulator[]> = { tap: [], bare: [], control: [] }
+for (let i = 0; i < INSTANCES; i++) {
+  emulators.tap.push(await createEmulator({ config: CONFIG, ...silent }))
+  emulators.bare.push(await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } }))
+  if (CONTROL) emulators.control.push(await createEmulator({ config: CONFIG, ...silent, hop: { tap: false } }))
+}
+const tapped = emulators.tap[0]!
 const PIN = process.argv.includes('--pin')
 if (PIN) report.placement = await pinProcesses()
 try {
   for (const transport of ['streamable-http', 'sse'] as Transport[]) {
-    const sessions: Partial<Record<Kind, Session>> = { tap: await connect(tapped, transport), bare: await connect(bare, transport) }
-    if (control) sessions.control = await connect(control, transport)
+    const sessions: Record<Kind, Session[]> = { tap: [], bare: [], control: [] }
+    for (const kind of KINDS) for (const emulator of emulators[kind]) sessions[kind].push(await connect(emulator, transport))
     for (const shape of SHAPES.filter((s) => !ONLY || s.name.includes(ONLY))) {
-      for (let i = 0; i < 10; i++) for (const kind of KINDS) await shape.run(sessions[kind]!)
+      for (let i = 0; i < 10; i++) for (const kind of KINDS) for (const session of sessions[kind]) await shape.run(session)
       // Samples by round (one block of each kind): the interval below resamples whole rounds.
       const rounds: Record<Kind, number[][]> = { tap: [], bare: [], control: [] }
       // CPU per call (Node: this process; workerd: every runtime, only one is busy per block): on a
@@ -163,12 +173,14 @@ try {
         // Each kind goes first, middle and last in turn, so drift and the other processes hit all alike.
         const order = KINDS.map((_, i) => KINDS[(i + turn) % KINDS.length]!)
         for (const kind of order) {
-          const session = sessions[kind]!
+          const session = sessions[kind][turn % INSTANCES]!
           const node0 = process.cpuUsage()
           const workerd0 = await workerdCpuMs()
           const samples: number[] = []
           for (let i = 0; i < block; i++) {
-            const [ms] = await timed(() => shape.run(session))
+            const [ms] = await timed(() => shape.run(session)).catch((error: Error) => {
+              throw new Error(`${transport}: ${shape.name}, ${kind} emulator ${(turn % INSTANCES) + 1}, sample ${samples.length + 1} of round ${turn + 1}: ${error.message}`, { cause: error })
+            })
             samples.push(ms)
           }
           rounds[kind].push(samples)
@@ -177,46 +189,51 @@ try {
           cpu[kind].workerd += (await workerdCpuMs()) - workerd0
         }
       }
-      const tap = summarize(rounds.tap.flat())
-      const plain = summarize(rounds.bare.flat())
-      // Ratios of the unrounded percentiles (a p50 of 6 ms rounded to 0.1 moves a ratio by up to ±1.7%).
-      const p50 = ratioWithInterval(rounds.tap, rounds.bare, 50)
-      const p95 = ratioWithInterval(rounds.tap, rounds.bare, 95)
-      const ratioP50 = hundredths(p50.ratio)
-      const ratioP95 = hundredths(p95.ratio)
-      const met = ratioP50 <= 1.05 && ratioP95 <= 1.1
-      const perCall = (kind: Kind) => ({ node: round(cpu[kind].node / rounds[kind].flat().length), workerd: round(cpu[kind].workerd / rounds[kind].flat().length) })
-      const cpuMs = { tap: perCall('tap'), bare: perCall('bare') }
-      // The noise floor: the second bare emulator against the first, same run, same rotation.
-      const floor = control ? summarize(rounds.control.flat()) : undefined
-      const noise = floor && { p50: hundredths(ratioWithInterval(rounds.control, rounds.bare, 50).ratio), p95: hundredths(ratioWithInterval(rounds.control, rounds.bare, 95).ratio) }
-      report[`${transport}: ${shape.name}`] = {
-        tap,
-        bare: plain,
-        ratioP50,
-        ratioP95,
-        interval90: { p50: [hundredths(p50.low), hundredths(p50.high)], p95: [hundredths(p95.low), hundredths(p95.high)] },
-        goal: { p50: 1.05, p95: 1.1 },
-        met,
-        rounds: rounds.tap.length,
-        cpuMsPerSample: cpuMs,
-        ...(floor ? { control: floor, controlRatio: noise } : {}),
-      }
-      rows.push([
-        `${transport}: ${shape.name}`,
-        `${tap.p50} / ${plain.p50}`,
-        `×${ratioP50} (${hundredths(p50.low)}–${hundredths(p50.high)})`,
-        `${tap.p95} / ${plain.p95}`,
-        `×${ratioP95} (${hundredths(p95.low)}–${hundredths(p95.high)})`,
-        met ? 'yes' : 'no',
-        `${cpuMs.tap.node}+${cpuMs.tap.workerd} / ${cpuMs.bare.node}+${cpuMs.bare.workerd}`,
-        ...(noise ? [`×${noise.p50} / ×${noise.p95}`] : []),
-      ])
+      // Progress on stderr (a goal run takes about ten minutes); the intervals are worked out after
+      // the run: seconds of bootstrap between shapes would stall this process, clients and front doors alike.
+      console.error(`platform: ${transport}: ${shape.name}: p50 ×${hundredths(percentile(rounds.tap.flat(), 50) / percentile(rounds.bare.flat(), 50))}, p95 ×${hundredths(percentile(rounds.tap.flat(), 95) / percentile(rounds.bare.flat(), 95))}`)
+      summaries.push(() => {
+        const tap = summarize(rounds.tap.flat())
+        const plain = summarize(rounds.bare.flat())
+        // Ratios of the unrounded percentiles (a p50 of 6 ms rounded to 0.1 moves a ratio by up to ±1.7%).
+        const p50 = ratioWithInterval(rounds.tap, rounds.bare, 50)
+        const p95 = ratioWithInterval(rounds.tap, rounds.bare, 95)
+        const ratioP50 = hundredths(p50.ratio)
+        const ratioP95 = hundredths(p95.ratio)
+        const met = ratioP50 <= 1.05 && ratioP95 <= 1.1
+        const perCall = (kind: Kind) => ({ node: round(cpu[kind].node / rounds[kind].flat().length), workerd: round(cpu[kind].workerd / rounds[kind].flat().length) })
+        const cpuMs = { tap: perCall('tap'), bare: perCall('bare') }
+        // The noise floor: the second bare emulator against the first, same run, same rotation.
+        const floor = CONTROL ? summarize(rounds.control.flat()) : undefined
+        const noise = floor && { p50: hundredths(percentile(rounds.control.flat(), 50) / percentile(rounds.bare.flat(), 50)), p95: hundredths(percentile(rounds.control.flat(), 95) / percentile(rounds.bare.flat(), 95)) }
+        report[`${transport}: ${shape.name}`] = {
+          tap,
+          bare: plain,
+          ratioP50,
+          ratioP95,
+          interval90: { p50: [hundredths(p50.low), hundredths(p50.high)], p95: [hundredths(p95.low), hundredths(p95.high)] },
+          goal: { p50: 1.05, p95: 1.1 },
+          met,
+          rounds: rounds.tap.length,
+          cpuMsPerSample: cpuMs,
+          ...(floor ? { control: floor, controlRatio: noise } : {}),
+        }
+        rows.push([
+          `${transport}: ${shape.name}`,
+          `${tap.p50} / ${plain.p50}`,
+          `×${ratioP50} (${hundredths(p50.low)}–${hundredths(p50.high)})`,
+          `${tap.p95} / ${plain.p95}`,
+          `×${ratioP95} (${hundredths(p95.low)}–${hundredths(p95.high)})`,
+          met ? 'yes' : 'no',
+          `${cpuMs.tap.node}+${cpuMs.tap.workerd} / ${cpuMs.bare.node}+${cpuMs.bare.workerd}`,
+          ...(noise ? [`×${noise.p50} / ×${noise.p95}`] : []),
+        ])
+      })
     }
-    for (const session of Object.values(sessions)) await session.client.close()
+    for (const session of Object.values(sessions).flat()) await session.client.close()
   }
   // The hop layer still saw everything: the tapped emulator recorded the calls, the bare one did not tap.
-  const hopEvents = tapped.transcript.filter({ layer: 'hop' }).length
+  const hopEvents = emulators.tap.reduce((sum, emulator) => sum + emulator.transcript.filter({ layer: 'hop' }).length, 0)
   report.hopEventsRecorded = hopEvents
 
   // 2. evict → first call, behind the tap (what scenarios use).
@@ -241,9 +258,7 @@ try {
     await session.client.close()
   }
 } finally {
-  await tapped.dispose()
-  await bare.dispose()
-  await control?.dispose()
+  for (const emulator of Object.values(emulators).flat()) await emulator.dispose()
 }
 
 // 3. The hibernation scenario (counter continues, memo resets) through the idle policy...
@@ -288,7 +303,9 @@ if (!SKIP_REAL_IDLE && !SKIP_LIFECYCLE) {
   }
 }
 
+for (const summarizeShape of summaries) summarizeShape()
 report.calls = CALLS
+report.instances = INSTANCES
 report.evictions = EVICTIONS
 const file = await writeResult('platform', report)
 console.log(markdownTable(['call shape (same run, interleaved)', 'tap / bare p50 ms', 'p50 ratio (90% interval)', 'tap / bare p95 ms', 'p95 ratio (90% interval)', '<= 1.05 / 1.10', 'CPU ms node+workerd, tap / bare', ...(CONTROL ? ['noise floor: bare / bare p50 / p95'] : [])], rows))
