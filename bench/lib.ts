@@ -14,10 +14,15 @@ export function round(value: number): number {
   return Math.round(value * 10) / 10
 }
 
+/** Where the p-th percentile (nearest rank) sits in `length` sorted values. */
+function rank(length: number, p: number): number {
+  return Math.min(length - 1, Math.max(0, Math.ceil((p / 100) * length) - 1))
+}
+
 /** The p-th percentile (nearest rank) of `values`. */
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
+  return sorted[rank(sorted.length, p)] ?? NaN
 }
 
 /**
@@ -39,13 +44,12 @@ export function ratioWithInterval(a: number[][], b: number[][], p: number, resam
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
   // Typed arrays sort numerically without a comparator: the resamples cost milliseconds, not seconds.
-  const at = (values: Float64Array) => values.sort()[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))]!
-  const size = (rounds: number[][]) => rounds.reduce((sum, round) => sum + round.length, 0)
+  const at = (values: Float64Array) => values.sort()[rank(values.length, p)]!
   const ratios: number[] = []
   for (let r = 0; r < resamples; r++) {
     const picks = Array.from({ length: a.length }, () => Math.floor(random() * a.length))
-    const left = new Float64Array(size(picks.map((i) => a[i]!)))
-    const right = new Float64Array(size(picks.map((i) => b[i]!)))
+    const left = new Float64Array(picks.reduce((sum, i) => sum + a[i]!.length, 0))
+    const right = new Float64Array(picks.reduce((sum, i) => sum + b[i]!.length, 0))
     let l = 0
     let m = 0
     for (const i of picks) {

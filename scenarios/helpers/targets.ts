@@ -140,15 +140,18 @@ export function remoteTarget(options: WranglerDevTargetOptions = {}): Target {
 /** wrangler's error lines: `✘ [ERROR] ...` (the marker differs without a TTY), or an uncaught throw. */
 const WRANGLER_ERROR = /^(?:✘ |X )?\[ERROR\]\s*(.+)$/m
 
+/** wrangler's log without terminal colour codes. */
+const plain = (log: string) => log.replace(/\x1b\[[0-9;]*m/g, '')
+
 /** The address wrangler said it serves on (`Ready on http://127.0.0.1:PORT`), or undefined before it says so. */
 export function wranglerReadyUrl(log: string): URL | undefined {
-  const match = /Ready on (http:\/\/\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ''))
+  const match = /Ready on (http:\/\/\S+)/.exec(plain(log))
   return match ? new URL('/', match[1]) : undefined
 }
 
 /** The first error wrangler printed, as one line (wrangler's own words), or undefined. */
 export function wranglerErrorLine(log: string): string | undefined {
-  const match = WRANGLER_ERROR.exec(log.replace(/\x1b\[[0-9;]*m/g, ''))
+  const match = WRANGLER_ERROR.exec(plain(log))
   return match?.[1]?.trim().replace(/\s+/g, ' ')
 }
 
@@ -182,7 +185,8 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
       let log = ''
       running.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
       running.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-      const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
+      const readyMs = options.readyTimeoutMs ?? 60_000
+      const deadline = Date.now() + readyMs
       let url: URL | undefined
       // "Ready on" is printed before the runtime answers; poll until it does. Stop at the first
       // error wrangler prints (bad credentials, a build error): it will not recover by itself.
@@ -204,8 +208,8 @@ function wranglerProcessTarget(name: string, modeArgs: string[], options: Wrangl
         (running.exitCode !== null
           ? `wrangler exited with code ${running.exitCode}`
           : url
-            ? `it did not answer on ${url.href} within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`
-            : `it did not say where it listens ("Ready on") within ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s`)
+            ? `it did not answer on ${url.href} within ${Math.round(readyMs / 1000)} s`
+            : `it did not say where it listens ("Ready on") within ${Math.round(readyMs / 1000)} s`)
       await target.stop()
       throw new HarnessError('ERR_TARGET', `Failed to start wrangler dev ${modeArgs.join(' ')} for ${config ?? process.cwd()}: ${reason}`, { cause: new Error(log.slice(-4000)) })
     },
