@@ -426,31 +426,57 @@ function observeSocket(response, conn, name) {
   }
   const frameOf = (direction, data) => ({ kind: 'frame', conn, name, direction, nth: ++counts[direction], data: frameText(data) })
 
-  socket.addEventListener('message', (event) => {
-    if (replayed.has(event)) return
-    if (cut) return event.stopImmediatePropagation()
+  // The event the tap last observed: workerd gives one event to the socket's handler property and
+  // then to its listeners, and the tap observes it once, in whichever comes first.
+  let observed
+  // Each observer says whether the Worker may have the event now; a held event is stopped here and
+  // dispatched again when its verdict lets it pass.
+  const observeMessage = (event) => {
+    if (replayed.has(event) || observed === event) return true
+    observed = event
+    if (cut) {
+      event.stopImmediatePropagation()
+      return false
+    }
     const frame = frameOf('do->worker', event.data)
-    if (!armed && waiting['do->worker'] === 0) return reportLater(frame)
+    if (!armed && waiting['do->worker'] === 0) {
+      reportLater(frame)
+      return true
+    }
     event.stopImmediatePropagation()
     hold('do->worker', frame, event.data)
-  })
-  socket.addEventListener('close', (event) => {
-    if (replayed.has(event)) return
+    return false
+  }
+  const observeClose = (event) => {
+    if (replayed.has(event) || observed === event) return true
+    observed = event
     const closed = { kind: 'close', conn, name, direction: 'do->worker', code: event.code, reason: event.reason, wasClean: event.wasClean }
     if (cut) {
       reportLater(closed)
-      return event.stopImmediatePropagation()
+      event.stopImmediatePropagation()
+      return false
     }
     // A close waits behind frames still held by a verdict, so it cannot overtake them.
-    if (waiting['do->worker'] === 0) return reportLater(closed)
+    if (waiting['do->worker'] === 0) {
+      reportLater(closed)
+      return true
+    }
     event.stopImmediatePropagation()
     const step = () => {
       reportLater(closed)
       redispatch(new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean }))
     }
     chains['do->worker'] = chains['do->worker'].then(step, step)
-  })
+    return false
+  }
+  socket.addEventListener('message', observeMessage)
+  socket.addEventListener('close', observeClose)
   socket.addEventListener('error', (event) => reportLater({ kind: 'error', conn, name, direction: 'do->worker', message: String(event.message ?? event.error ?? 'error') }))
+  // workerd calls `onmessage` and `onclose` before every listener, the tap's too: a handler the Worker
+  // sets there is handed to workerd behind the same observation (so a held frame does not reach it
+  // either). Reading the property back gives that wrapper, not the Worker's function.
+  handlerProperty(socket, 'message', observeMessage)
+  handlerProperty(socket, 'close', observeClose)
   // Own properties of this one socket (nothing global): what the Worker sends is seen before it leaves.
   socket.send = function send(...args) {
     const frame = frameOf('worker->do', args[0])
@@ -494,6 +520,29 @@ function observeSocket(response, conn, name) {
   })
   reportLater({ kind: 'upgrade-result', conn, name, status: 101 })
   return response
+}
+
+/**
+ * An `on<type>` property of one socket whose function workerd gets behind `observe` (which says
+ * whether the event may reach it now). Anything but a function is kept as set.
+ */
+function handlerProperty(socket, type, observe) {
+  let handler = null
+  let wrapped = null
+  Object.defineProperty(socket, `on${type}`, {
+    configurable: true,
+    enumerable: true,
+    get: () => wrapped ?? handler,
+    set(value) {
+      handler = value
+      wrapped =
+        typeof value === 'function'
+          ? function (event) {
+              if (observe(event)) return value.call(this, event)
+            }
+          : null
+    },
+  })
 }
 
 /** A Worker's fetch answer; relays a hop socket the Worker handed on to its client (see `observeSocket`). */

@@ -2,7 +2,9 @@
 // WebSocket and observes it in place. These scenarios cover the socket a Worker hands on to its
 // client (`return stub.fetch(request)`, the usual WebSocket proxy), which the runtime would pump out
 // of the tap's sight: its frames are still on the hop layer, both ways, and faults still act on it,
-// including faults set after it opened.
+// including faults set after it opened. And a Worker that relays the socket itself, listening with
+// the `onmessage`/`onclose` handler properties (which workerd calls before any listener): a fault
+// acts on them as on listeners, and a frame let through reaches them once.
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { createEmulator, type Emulator } from '../../emulator/index.ts'
 
@@ -24,9 +26,12 @@ interface Room {
   close(): void
 }
 
-/** Opens a WebSocket to one room of the fixture: the Worker passes the object's socket through. */
-async function openRoom(room: string): Promise<Room> {
-  const response = await emulator.miniflare.dispatchFetch(`http://fixture.local/room/${room}`, { headers: { upgrade: 'websocket' } })
+/**
+ * Opens a WebSocket to one room of the fixture. On `room` the Worker passes the object's socket
+ * through; on `handler-room` it relays it, with the handler properties on the object's side.
+ */
+async function openRoom(room: string, route: 'room' | 'handler-room' = 'room'): Promise<Room> {
+  const response = await emulator.miniflare.dispatchFetch(`http://fixture.local/${route}/${room}`, { headers: { upgrade: 'websocket' } })
   const ws = response.webSocket
   if (!ws) throw new Error(`no WebSocket for room ${room}: status ${response.status}`)
   const received: string[] = []
@@ -105,6 +110,36 @@ test('a dropped DO→client frame never reaches the client; the frames after it 
 test('closing the hop with a code closes the client socket with that code', async () => {
   const room = await openRoom('cut')
   emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'cut' }, action: { type: 'close', code: 4000, reason: 'cut by a fault' }, times: 1 })
+  await emulator.settled()
+  room.send('work:50')
+  const bound = new Promise((resolve) => setTimeout(() => resolve('no close within 5 s'), 5_000))
+  expect(await Promise.race([room.closed, bound])).toMatchObject({ code: 4000 })
+  expect(room.received).toEqual([])
+})
+
+test('a dropped DO→Worker frame never reaches a Worker listening with onmessage; the frames after it do', async () => {
+  const room = await openRoom('handler-dropped', 'handler-room')
+  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'handler-dropped', nth: 1 }, action: { type: 'drop' }, times: 1 })
+  await emulator.settled()
+  room.send('work:100')
+  expect(await room.until('done')).toEqual(['step 2', 'done'])
+  room.close()
+})
+
+test('a delayed DO→Worker frame reaches onmessage once, in its place', async () => {
+  const room = await openRoom('handler-delayed', 'handler-room')
+  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'handler-delayed', nth: 1 }, action: { type: 'delay', ms: 200 }, times: 1 })
+  await emulator.settled()
+  room.send('work:100')
+  expect(await room.until('done')).toEqual(['step 1', 'step 2', 'done'])
+  await emulator.settled()
+  expect(frames('handler-delayed', 'do->worker')).toEqual(['step 1', 'step 2', 'done'])
+  room.close()
+})
+
+test('closing the hop with a code reaches a Worker listening with onclose', async () => {
+  const room = await openRoom('handler-cut', 'handler-room')
+  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'handler-cut' }, action: { type: 'close', code: 4000, reason: 'cut by a fault' }, times: 1 })
   await emulator.settled()
   room.send('work:50')
   const bound = new Promise((resolve) => setTimeout(() => resolve('no close within 5 s'), 5_000))
