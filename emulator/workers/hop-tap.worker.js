@@ -527,8 +527,9 @@ function observeSocket(response, conn, name) {
  * whether the event may reach it now). Anything but a function is kept as set.
  */
 function handlerProperty(socket, type, observe) {
-  let handler = null
-  let wrapped = null
+  // Unset, the property reads as on a socket the tap does not observe.
+  let handler
+  let wrapped
   Object.defineProperty(socket, `on${type}`, {
     configurable: true,
     enumerable: true,
@@ -540,7 +541,7 @@ function handlerProperty(socket, type, observe) {
           ? function (event) {
               if (observe(event)) return value.call(this, event)
             }
-          : null
+          : undefined
     },
   })
 }
