@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { HarnessError } from '../core/errors.ts'
+import { leaveIdleConnectionsToClients } from '../core/http-server.ts'
 import { Transcript } from '../core/transcript.ts'
 import type { Cassette, Interaction } from './format/schema.ts'
 import { Bindings } from './match/bindings.ts'
@@ -436,7 +437,7 @@ export async function createMockServer(cassetteOrPath: Cassette | string, option
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  server.keepAliveTimeout = 30_000
+  leaveIdleConnectionsToClients(server)
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import type { Emulator } from '../emulator.ts'
 import { HarnessError, isHarnessError, type HarnessErrorCode } from '../../core/errors.ts'
 import { parseOptions } from '../../core/zod-error.ts'
 import { resolveInside } from '../../core/paths.ts'
+import { leaveIdleConnectionsToClients } from '../../core/http-server.ts'
 import type { HopFault, HopFaultHandle } from '../plugins/hop-faults.ts'
 import {
   CassetteSaveRequestSchema,
@@ -135,6 +136,7 @@ export async function startControlPlane(emulator: Emulator, input: ControlPlaneO
       if (!res.headersSent) fail(500, 'ERR_CONTROL', 'Failed to answer control request.')
     })
   })
+  leaveIdleConnectionsToClients(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(

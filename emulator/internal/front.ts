@@ -5,6 +5,7 @@ import { createParser } from 'eventsource-parser'
 import type { Agent } from 'undici'
 import type { WebSocket as NodeWebSocket, WebSocketServer } from 'ws'
 import { HarnessError } from '../../core/errors.ts'
+import { leaveIdleConnectionsToClients } from '../../core/http-server.ts'
 import { headersToRecord, type Transcript } from '../../core/transcript.ts'
 import { answerMalformed, droppedBecause, forwardedHeaders, halfCloseCancels, refuseMethod, refuseTarget, type Refusal } from './front-policy.ts'
 
@@ -197,11 +198,7 @@ export class FrontServer {
     // MCP streams stay open for minutes; Node's defaults would cut them.
     this.#server.requestTimeout = 0
     this.#server.headersTimeout = 60_000
-    // Idle keep-alive connections are the client's to close (undici after 4 s, httpx after 5 s; all
-    // go at dispose). A test's client often shares this event loop: after a stall (a debugger pause,
-    // seconds of synchronous work) a server-side idle timer fired first and closed the connection the
-    // client was writing its next request on (ECONNRESET, every time after 6 s; see keep-alive.test).
-    this.#server.keepAliveTimeout = 0
+    leaveIdleConnectionsToClients(this.#server)
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket)
       socket.on('close', () => this.#sockets.delete(socket))

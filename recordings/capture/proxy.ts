@@ -5,6 +5,7 @@ import { createParser } from 'eventsource-parser'
 import { createProxyServer, type ProxyServer } from 'http-proxy-3'
 import * as wsModule from 'ws'
 import { HarnessError } from '../../core/errors.ts'
+import { leaveIdleConnectionsToClients } from '../../core/http-server.ts'
 import type { Capture, CapturedExchange, CapturedPlatformEvent, CapturedSession, CapturedWsFrame } from './types.ts'
 
 /** ws's frame parser: exported at run time, not declared by @types/ws. */
@@ -79,6 +80,7 @@ export class RecordingProxy implements Capture {
     this.#server = http.createServer((req, res) => this.#handle(req, res))
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head))
     this.#server.requestTimeout = 0
+    leaveIdleConnectionsToClients(this.#server)
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket)
       socket.on('close', () => this.#sockets.delete(socket))
