@@ -33,9 +33,19 @@ const SKIP_REAL_IDLE = process.argv.includes('--skip-real-idle')
 const CONFIG = 'server/wrangler.jsonc'
 type Transport = 'streamable-http' | 'sse'
 
+/**
+ * The SDK transports pass one AbortSignal (the transport's) to every request, and undici's fetch
+ * leaves an `abort` listener on it until the request is collected. Past 1,500 of them Node emits a
+ * MaxListenersExceeded warning (an Error with its stack, written to stderr) on every further request,
+ * inside whichever sample makes it: 77,000 warnings in one goal run, most in the 32-concurrent shapes.
+ * Each request gets a signal of its own that follows the transport's (held weakly by it), so aborting
+ * the transport still aborts every request and no listener piles up. The same for every kind.
+ */
+const fetchWithOwnSignal: typeof fetch = (input, init) => fetch(input, init?.signal ? { ...init, signal: AbortSignal.any([init.signal]) } : init)
+
 async function connect(emulator: Emulator, transport: Transport) {
   const url = new URL(transport === 'sse' ? '/sse' : '/mcp', emulator.url)
-  const t = transport === 'sse' ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url)
+  const t = transport === 'sse' ? new SSEClientTransport(url, { fetch: fetchWithOwnSignal }) : new StreamableHTTPClientTransport(url, { fetch: fetchWithOwnSignal })
   const client = new Client({ name: 'platform-bench', version: '0.1.0' })
   await client.connect(t)
   // A notification handler sees every progress notification (the SDK's onprogress misses those that
