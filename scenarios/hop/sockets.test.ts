@@ -98,32 +98,31 @@ test('a fault set after the socket opened holds a client→DO frame back, then l
   room.close()
 })
 
-test('a dropped DO→client frame never reaches the client; the frames after it do', async () => {
-  const room = await openRoom('dropped')
-  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'dropped', nth: 1 }, action: { type: 'drop' }, times: 1 })
+/** The two ways the fixture's Worker gives a room's socket to its client, as the test names say them. */
+const ROUTES = [
+  { route: 'room', prefix: '', worker: 'a Worker passing the socket on' },
+  { route: 'handler-room', prefix: 'handler-', worker: 'a Worker using onmessage/onclose' },
+] as const
+
+test.each(ROUTES)('a dropped DO→Worker frame never reaches the client of $worker; the frames after it do', async ({ route, prefix }) => {
+  const session = `${prefix}dropped`
+  const room = await openRoom(session, route)
+  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session, nth: 1 }, action: { type: 'drop' }, times: 1 })
   await emulator.settled()
   room.send('work:100')
   expect(await room.until('done')).toEqual(['step 2', 'done'])
   room.close()
 })
 
-test('closing the hop with a code closes the client socket with that code', async () => {
-  const room = await openRoom('cut')
-  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'cut' }, action: { type: 'close', code: 4000, reason: 'cut by a fault' }, times: 1 })
+test.each(ROUTES)('closing the hop with a code closes the client socket of $worker with that code', async ({ route, prefix }) => {
+  const session = `${prefix}cut`
+  const room = await openRoom(session, route)
+  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session }, action: { type: 'close', code: 4000, reason: 'cut by a fault' }, times: 1 })
   await emulator.settled()
   room.send('work:50')
   const bound = new Promise((resolve) => setTimeout(() => resolve('no close within 5 s'), 5_000))
   expect(await Promise.race([room.closed, bound])).toMatchObject({ code: 4000 })
   expect(room.received).toEqual([])
-})
-
-test('a dropped DO→Worker frame never reaches a Worker listening with onmessage; the frames after it do', async () => {
-  const room = await openRoom('handler-dropped', 'handler-room')
-  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'handler-dropped', nth: 1 }, action: { type: 'drop' }, times: 1 })
-  await emulator.settled()
-  room.send('work:100')
-  expect(await room.until('done')).toEqual(['step 2', 'done'])
-  room.close()
 })
 
 test('a delayed DO→Worker frame reaches onmessage once, in its place', async () => {
@@ -135,14 +134,4 @@ test('a delayed DO→Worker frame reaches onmessage once, in its place', async (
   await emulator.settled()
   expect(frames('handler-delayed', 'do->worker')).toEqual(['step 1', 'step 2', 'done'])
   room.close()
-})
-
-test('closing the hop with a code reaches a Worker listening with onclose', async () => {
-  const room = await openRoom('handler-cut', 'handler-room')
-  emulator.faults.add({ match: { direction: 'do->worker', step: 'frame', session: 'handler-cut' }, action: { type: 'close', code: 4000, reason: 'cut by a fault' }, times: 1 })
-  await emulator.settled()
-  room.send('work:50')
-  const bound = new Promise((resolve) => setTimeout(() => resolve('no close within 5 s'), 5_000))
-  expect(await Promise.race([room.closed, bound])).toMatchObject({ code: 4000 })
-  expect(room.received).toEqual([])
 })
