@@ -72,6 +72,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 const silent = { workerLog: 'silent' as const }
 const hundredths = (value: number) => Math.round(value * 100) / 100
+/** The ratio of two samples' p-th percentiles, to the hundredth (progress and noise floor). */
+const ratioOf = (a: number[], b: number[], p: number) => hundredths(percentile(a, p) / percentile(b, p))
 const report: Record<string, unknown> = {}
 const rows: (string | number)[][] = []
 const lifecycleRows: (string | number)[][] = []
@@ -201,21 +203,22 @@ try {
       }
       // Progress on stderr (a goal run takes about ten minutes); the intervals are worked out after
       // the run: seconds of bootstrap between shapes would stall this process, clients and front doors alike.
-      console.error(`platform: ${transport}: ${shape.name}: p50 ×${hundredths(percentile(rounds.tap.flat(), 50) / percentile(rounds.bare.flat(), 50))}, p95 ×${hundredths(percentile(rounds.tap.flat(), 95) / percentile(rounds.bare.flat(), 95))}`)
+      const samples: Record<Kind, number[]> = { tap: rounds.tap.flat(), bare: rounds.bare.flat(), control: rounds.control.flat() }
+      console.error(`platform: ${transport}: ${shape.name}: p50 ×${ratioOf(samples.tap, samples.bare, 50)}, p95 ×${ratioOf(samples.tap, samples.bare, 95)}`)
       summaries.push(() => {
-        const tap = summarize(rounds.tap.flat())
-        const plain = summarize(rounds.bare.flat())
+        const tap = summarize(samples.tap)
+        const plain = summarize(samples.bare)
         // Ratios of the unrounded percentiles (a p50 of 6 ms rounded to 0.1 moves a ratio by up to ±1.7%).
         const p50 = ratioWithInterval(rounds.tap, rounds.bare, 50)
         const p95 = ratioWithInterval(rounds.tap, rounds.bare, 95)
         const ratioP50 = hundredths(p50.ratio)
         const ratioP95 = hundredths(p95.ratio)
         const met = ratioP50 <= 1.05 && ratioP95 <= 1.1
-        const perCall = (kind: Kind) => ({ node: round(cpu[kind].node / rounds[kind].flat().length), workerd: round(cpu[kind].workerd / rounds[kind].flat().length) })
+        const perCall = (kind: Kind) => ({ node: round(cpu[kind].node / samples[kind].length), workerd: round(cpu[kind].workerd / samples[kind].length) })
         const cpuMs = { tap: perCall('tap'), bare: perCall('bare') }
         // The noise floor: the second bare emulator against the first, same run, same rotation.
-        const floor = CONTROL ? summarize(rounds.control.flat()) : undefined
-        const noise = floor && { p50: hundredths(percentile(rounds.control.flat(), 50) / percentile(rounds.bare.flat(), 50)), p95: hundredths(percentile(rounds.control.flat(), 95) / percentile(rounds.bare.flat(), 95)) }
+        const floor = CONTROL ? summarize(samples.control) : undefined
+        const noise = floor && { p50: ratioOf(samples.control, samples.bare, 50), p95: ratioOf(samples.control, samples.bare, 95) }
         report[`${transport}: ${shape.name}`] = {
           tap,
           bare: plain,

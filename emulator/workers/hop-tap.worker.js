@@ -368,9 +368,10 @@ const observedSockets = new WeakMap()
  * Object's own socket and response (no relay pair, no extra copy of each frame). The tap's listeners
  * are the socket's first, and the Worker's `onmessage`/`onclose` (which workerd calls before any
  * listener) reach workerd behind the same observers, so the tap sees each DO→Worker frame and close
- * before the Worker; the socket's own `send` and `close` report what the Worker sends. A verdict (faults armed, now or later on an
- * open socket) holds a DO→Worker frame from the Worker's listeners (stopImmediatePropagation) and
- * dispatches it again when it may pass; a Worker→DO frame is held before the native send.
+ * before the Worker; the socket's own `send` and `close` report what the Worker sends. A verdict
+ * (faults armed, now or later on an open socket) holds a DO→Worker frame from the Worker's listeners
+ * (stopImmediatePropagation) and dispatches it again when it may pass; a Worker→DO frame is held
+ * before the native send.
  * Kept apart from tapFetch so the listeners do not capture the stub: a stub reachable from a live
  * closure is an active reference that blocks eviction.
  */
