@@ -59,8 +59,8 @@ describe('HopTap redaction', () => {
     const { tap, transcript } = tapWith([
       {
         events: [
-          { kind: 'rpc', id: 'r1', name: 'obj', method: 'updateProps', args: [props], s: 1, p: 'iso1' },
-          { kind: 'rpc-result', id: 'r1', name: 'obj', method: 'updateProps', ok: true, value: { githubToken: 'ghp_secret5678', count: 1 }, s: 2, p: 'iso1' },
+          { kind: 'rpc', id: 'r1', name: 'obj', method: 'updateProps', args: JSON.stringify([props]), s: 1, p: 'iso1' },
+          { kind: 'rpc-result', id: 'r1', name: 'obj', method: 'updateProps', ok: true, value: JSON.stringify({ githubToken: 'ghp_secret5678', count: 1 }), s: 2, p: 'iso1' },
           { kind: 'frame', conn: 'w1', name: 'obj', direction: 'worker->do', nth: 1, data: JSON.stringify(message), s: 3, p: 'iso1' },
         ],
         s: 3,

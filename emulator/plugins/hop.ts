@@ -130,6 +130,11 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** An RPC call's arguments or result as the tap sends them: JSON text, encoded when the call was made. */
+function decodeValue(text: unknown): unknown {
+  return typeof text === 'string' ? parseJson(text) : undefined
+}
+
 /** Decodes an SSE text block (what a `cf_mcp_agent_event` frame carries) into its events. */
 function decodeSse(text: string): { event: string; id?: string; data: unknown }[] {
   const events: { event: string; id?: string; data: unknown }[] = []
@@ -518,7 +523,7 @@ export class HopTap {
         recorded = { ...base, type: 'socket-error', conn: event.conn, ...ex, direction: event.direction, message: event.message }
         break
       case 'rpc': {
-        const args = event.args
+        const args = decodeValue(event.args)
         this.#calls.set(event.id!, { name: event.name, at: performance.now() })
         if (event.method === 'onSSEMcpMessage' && Array.isArray(args)) this.#rememberRequests(event.name, args[1])
         const methods = event.method === 'onSSEMcpMessage' && Array.isArray(args) ? this.#methodsOf(event.name, args[1]) : []
@@ -528,7 +533,7 @@ export class HopTap {
       }
       case 'rpc-result':
         this.#calls.delete(event.id!)
-        recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: event.value } : { error: event.error }) }
+        recorded = { ...base, type: 'rpc-result', call: event.id, method: event.method, ok: event.ok, ...(event.ok ? { value: decodeValue(event.value) } : { error: event.error }) }
         break
       case 'fetch':
         this.#calls.set(event.id!, { name: event.name, at: performance.now() })
