@@ -180,8 +180,8 @@ function withValue(event, key, value) {
 /**
  * A report body as Node reads it: the events, and (when they changed) what pends in the isolate.
  * Events wait as the tap built them (plain values only, never changed once reported) and are
- * encoded here, all in one call: encoding each when it happens cost the isolate a string per step
- * and more collections, about a third of the tap's cost under load (measured).
+ * encoded here, in one call: encoding each step when it happens cost a string per step and more
+ * garbage collection, measured at about a third of the tap's cost under load (docs/hop.md, Cost).
  */
 function reportBody(events, extra) {
   const timersNow = timersSnapshot()
