@@ -36,14 +36,10 @@ import { createEmulator, type Emulator } from '../emulator/index.ts'
 import { FrontServer } from '../emulator/internal/front.ts'
 import { Transcript } from '../core/transcript.ts'
 import { openRawSession, ACCEPT_BOTH } from '../scenarios/helpers/raw.ts'
-import { markdownTable, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, numberArg, round, summarize, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 ? Number(process.argv[index + 1]) : fallback
-}
-const CALLS = arg('calls', 300)
-const ROUNDS = arg('rounds', 3)
+const CALLS = numberArg('calls', 300)
+const ROUNDS = numberArg('rounds', 3)
 const SKIP_PLUGIN = process.argv.includes('--skip-plugin')
 const BLOCK = 20
 const WARMUP = 30

@@ -13,17 +13,14 @@
  * @example npm run bench -- hop-isolate --only sh32                # one shape: sh, sh32, sse, sse32
  */
 import { createEmulator } from '../emulator/index.ts'
-import { markdownTable, ratioWithInterval, writeResult } from './lib.ts'
+import { markdownTable, numberArg, percentile, ratioWithInterval, textArg, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  const value = index > 0 ? Number(process.argv[index + 1]) : fallback
-  if (!(value > 0)) throw new Error(`--${name} needs a positive number (got ${process.argv[index + 1]})`)
-  return value
+const ROUNDS = numberArg('rounds', 20)
+const CALLS = numberArg('calls', 256)
+for (const [flag, value] of Object.entries({ rounds: ROUNDS, calls: CALLS })) {
+  if (!(value > 0)) throw new Error(`--${flag} needs a positive number (got ${textArg(flag)})`)
 }
-const ROUNDS = arg('rounds', 20)
-const CALLS = arg('calls', 256)
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const ONLY = textArg('only')
 const KINDS = ['tap', 'bare', 'bare2'] as const
 type Kind = (typeof KINDS)[number]
 // An SSE call costs a quarter of a Streamable HTTP one inside workerd: its blocks take four times the
@@ -71,7 +68,7 @@ try {
     }
     const tap = pairedRatio('tap')
     const floor = pairedRatio('bare2')
-    const median = (kind: Kind) => [...perCall[kind]].sort((a, b) => a - b)[perCall[kind].length >> 1]!
+    const median = (kind: Kind) => percentile(perCall[kind], 50)
     const µs = (ms: number) => Math.round(ms * 1000)
     report[shape.name] = {
       callsPerBlock: shape.calls,

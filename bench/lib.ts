@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url'
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results')
 
+/** The number after `--<name>` on the command line, or `fallback` when the flag is not given. */
+export function numberArg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`)
+  return index > 0 ? Number(process.argv[index + 1]) : fallback
+}
+
+/** The word after `--<name>` on the command line, or undefined when the flag is not given. */
+export function textArg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`)
+  return index > 0 ? process.argv[index + 1] : undefined
+}
+
 /** Rounds to 0.1 (ms resolution that means something on a shared machine). */
 export function round(value: number): number {
   return Math.round(value * 10) / 10

@@ -18,9 +18,9 @@ import { promisify } from 'node:util'
 import { createEmulator, signIn, upstream, type UpstreamProvider } from '../emulator/index.ts'
 import { findChromium } from '../emulator/sign-in/browser.ts'
 import { startOAuthEmulator } from '../scenarios/helpers/oauth-emulator.ts'
+import { numberArg } from './lib.ts'
 
-const runsArg = process.argv.indexOf('--runs')
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15
+const RUNS = numberArg('runs', 15)
 
 type Phase = 'discoverMs' | 'registerMs' | 'authorizeMs' | 'tokenMs' | 'firstToolCallMs' | 'totalMs'
 const PHASES: Phase[] = ['discoverMs', 'registerMs', 'authorizeMs', 'tokenMs', 'firstToolCallMs', 'totalMs']

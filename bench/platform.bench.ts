@@ -20,15 +20,11 @@ import { ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { readdir, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { createEmulator, type Emulator } from '../emulator/index.ts'
-import { markdownTable, percentile, ratioWithInterval, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, numberArg, percentile, ratioWithInterval, round, summarize, textArg, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 ? Number(process.argv[index + 1]) : fallback
-}
-const CALLS = arg('calls', 200)
+const CALLS = numberArg('calls', 200)
 const BLOCK = 20
-const EVICTIONS = arg('evictions', 10)
+const EVICTIONS = numberArg('evictions', 10)
 const SKIP_REAL_IDLE = process.argv.includes('--skip-real-idle')
 const CONFIG = 'server/wrangler.jsonc'
 type Transport = 'streamable-http' | 'sse'
@@ -80,7 +76,7 @@ const lifecycleRows: (string | number)[][] = []
 /** Per shape, what turns its samples into the report's figures (run after the measuring). */
 const summaries: (() => void)[] = []
 const SKIP_LIFECYCLE = process.argv.includes('--shapes-only')
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const ONLY = textArg('only')
 const CONTROL = process.argv.includes('--control')
 type Kind = 'tap' | 'bare' | 'control'
 const KINDS: Kind[] = CONTROL ? ['tap', 'bare', 'control'] : ['tap', 'bare']
@@ -159,7 +155,7 @@ async function concurrent(session: Session, n: number) {
 // With `--instances K`, each kind has K emulators and the rounds take them in turn: two emulators
 // of the same kind differ by a few percent for as long as they run (the noise floor shows it), and
 // K of them average that out instead of handing it to the ratio.
-const INSTANCES = Math.max(1, arg('instances', 1))
+const INSTANCES = Math.max(1, numberArg('instances', 1))
 const emulators: Record<Kind, Emulator[]> = { tap: [], bare: [], control: [] }
 for (let i = 0; i < INSTANCES; i++) {
   emulators.tap.push(await createEmulator({ config: CONFIG, ...silent }))

@@ -25,21 +25,17 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { leaveIdleConnectionsToClients } from '../core/http-server.ts'
 import { createEmulator } from '../emulator/index.ts'
 import { buildCassette, createMockServer, createRecordingProxy, loadCassette, replay, type Cassette } from '../recordings/index.ts'
-import { markdownTable, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, numberArg, round, summarize, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 ? Number(process.argv[index + 1]) : fallback
-}
-const CALLS = arg('calls', 200)
+const CALLS = numberArg('calls', 200)
 const BLOCK = 20
-const TTFE_RUNS = arg('ttfe-runs', 10)
+const TTFE_RUNS = numberArg('ttfe-runs', 10)
 const SLOW = { steps: 4, ms: 50 }
 const CASSETTE_MESSAGES = 1000
-const RUNS = arg('runs', 3)
-const CONCURRENT = arg('clients', 100)
-const MOCK_RUNS = arg('mock-runs', 9)
-const CLI_ROUNDS = arg('cli-rounds', 5)
+const RUNS = numberArg('runs', 3)
+const CONCURRENT = numberArg('clients', 100)
+const MOCK_RUNS = numberArg('mock-runs', 9)
+const CLI_ROUNDS = numberArg('cli-rounds', 5)
 
 async function connect(base: URL) {
   const transport = new StreamableHTTPClientTransport(new URL('/mcp', base))

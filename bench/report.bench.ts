@@ -11,13 +11,9 @@ import { createEmulator } from '../emulator/index.ts'
 import { buildCassette, createRecordingProxy } from '../recordings/index.ts'
 import { serializeCassette } from '../recordings/format/serialize.ts'
 import { cassetteEvents, renderReport } from '../report/index.ts'
-import { markdownTable, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, numberArg, round, summarize, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 ? Number(process.argv[index + 1]) : fallback
-}
-const RUNS = arg('runs', 30)
+const RUNS = numberArg('runs', 30)
 const CALLS = 498
 
 const emulator = await createEmulator({ config: 'server/wrangler.jsonc', workerLog: 'silent' })

@@ -15,23 +15,19 @@ import { createEmulator } from '../emulator/index.ts'
 import { connectClient, type ScriptedClient } from '../scenarios/helpers/clients.ts'
 import { wranglerDevTarget } from '../scenarios/helpers/targets.ts'
 import { describeFailure, runChurn, runFuzz, treeRss } from '../scenarios/robustness/robustness.ts'
-import { markdownTable, percentile, round, summarize, writeResult } from './lib.ts'
+import { markdownTable, numberArg, percentile, round, summarize, writeResult } from './lib.ts'
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`)
-  return index > 0 ? Number(process.argv[index + 1]) : fallback
-}
 const only = (() => {
   const index = process.argv.indexOf('--only')
   return index > 0 ? new Set(process.argv[index + 1]!.split(',')) : new Set(['fuzz', 'churn', 'scale'])
 })()
-const SEED = arg('seed', 20261202)
-const FUZZ = arg('fuzz', 10_000)
-const SESSIONS = arg('sessions', 200)
-const CALLS = arg('calls', 50)
-const SCALE_MAX = arg('scale-max', 500)
-const SCALE_STEP = arg('scale-step', 25)
-const SCALE_BUDGET_MS = arg('scale-budget-s', 180) * 1000
+const SEED = numberArg('seed', 20261202)
+const FUZZ = numberArg('fuzz', 10_000)
+const SESSIONS = numberArg('sessions', 200)
+const CALLS = numberArg('calls', 50)
+const SCALE_MAX = numberArg('scale-max', 500)
+const SCALE_STEP = numberArg('scale-step', 25)
+const SCALE_BUDGET_MS = numberArg('scale-budget-s', 180) * 1000
 const P95_LIMIT = 50
 const CONFIG = 'server/wrangler.jsonc'
 
